@@ -1,0 +1,1 @@
+namespace RingCentralOAuthFunctions; internal static class Placeholder {}
