@@ -1,0 +1,15 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using RingCentralOAuthFunctions.Endpoints;
+
+namespace RingCentralOAuthFunctions.Functions;
+
+/// <summary>POST /api/ringcentral/disconnect: revokes and forgets the caller's connection.</summary>
+public sealed class Disconnect(DisconnectEndpoint endpoint)
+{
+    [Function(nameof(Disconnect))]
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Disconnect)] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        endpoint.HandleAsync(request, cancellationToken);
+}

@@ -1,0 +1,15 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using RingCentralOAuthFunctions.Endpoints;
+
+namespace RingCentralOAuthFunctions.Functions;
+
+/// <summary>GET /api/health: health probe.</summary>
+public sealed class Health(HealthEndpoint endpoint)
+{
+    [Function(nameof(Health))]
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Routes.Health)] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        endpoint.HandleAsync(request, cancellationToken);
+}
