@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Monitoring;
+using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.State;
+
+namespace RingCentralOAuthFunctions.Endpoints;
+
+/// <summary>
+/// <c>GET /api/ringcentral/callback</c>: where RingCentral sends the popup. Knows the user from the sealed state
+/// alone (no session, no cookies), finishes the connection, and always answers 302 to <c>OAuth:AppRedirectUrl</c>
+/// with <c>status=success</c> or <c>status=error</c> and one of <see cref="CallbackMessages"/>.
+/// </summary>
+public sealed class CallbackEndpoint(
+    SettingsCheck settings,
+    StateKeySource stateKeys,
+    StateProtector protector,
+    ConnectFlow flow,
+    IOptions<OAuthOptions> oauth,
+    Telemetry telemetry,
+    ILogger<CallbackEndpoint> logger)
+{
+    /// <summary>RingCentral's codes are far shorter; anything longer is not a code.</summary>
+    public const int MaxCodeLength = 2048;
+
+    public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CompleteAsync(request, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (ex is not Secrets.SecretUnavailableException) Log.UnexpectedError(logger, nameof(CallbackEndpoint), ex);
+            return Failed(request, null, "unexpected", CallbackMessages.SaveFailed);
+        }
+    }
+
+    private async Task<IResult> CompleteAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var query = request.Query;
+        if (query.ContainsKey("error"))
+        {
+            var error = Single(query, "error");
+            var code = error is { Length: > 0 and <= 64 } && error.All(c => char.IsAsciiLetterLower(c) || c == '_') ? error : null;
+            return Failed(request, null, "provider_error", CallbackMessages.ForProviderError(code ?? ""), code);
+        }
+
+        if (!await settings.IsReadyAsync(cancellationToken))
+            return Failed(request, null, "not_configured", CallbackMessages.NotConfigured);
+
+        var rejection = protector.TryUnseal(Single(query, "state"), await stateKeys.GetAsync(cancellationToken), out var state);
+        if (rejection != StateRejection.None)
+            return Failed(request, null, "state_" + rejection.ToString().ToLowerInvariant(), CallbackMessages.InvalidState);
+
+        var authorizationCode = Single(query, "code");
+        if (authorizationCode is not { Length: > 0 and <= MaxCodeLength } || authorizationCode.Any(char.IsControl))
+            return Failed(request, state!.UserId, "missing_code", CallbackMessages.MissingCode);
+
+        var result = await flow.CompleteAsync(state!, authorizationCode, cancellationToken);
+        return Redirect(request, result.Succeeded
+            ? AppRedirect.Success(AppRedirectUrl, result.Email)
+            : AppRedirect.Error(AppRedirectUrl, result.Message));
+    }
+
+    /// <summary>A parameter given exactly once; repeated or absent is null.</summary>
+    private static string? Single(IQueryCollection query, string name) =>
+        query.TryGetValue(name, out var values) && values.Count == 1 ? values[0] : null;
+
+    private IResult Failed(HttpRequest request, Guid? userId, string reason, string message, string? providerError = null)
+    {
+        Log.ConnectFailed(logger, userId, reason, providerError, null, "");
+        telemetry.ConnectFailed(reason);
+        return Redirect(request, AppRedirect.Error(AppRedirectUrl, message));
+    }
+
+    /// <summary>The configured ERP page when it is a valid absolute URL, else the built-in default: never anything from the request.</summary>
+    private string AppRedirectUrl =>
+        Uri.TryCreate(oauth.Value.AppRedirectUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? oauth.Value.AppRedirectUrl
+            : OAuthOptions.DefaultAppRedirectUrl;
+
+    private static IResult Redirect(HttpRequest request, string location)
+    {
+        ApiResponses.NoStore(request);
+        request.HttpContext.Response.Headers["Referrer-Policy"] = "no-referrer";
+        return Results.Redirect(location, permanent: false);
+    }
+}

@@ -1,0 +1,12 @@
+namespace RingCentralOAuthFunctions.Endpoints;
+
+/// <summary>Routes under the <c>api</c> prefix, the same in the Functions app and the local host.</summary>
+public static class Routes
+{
+    public const string Prefix = "api";
+    public const string AuthUrl = "ringcentral/auth-url";
+    public const string Callback = "ringcentral/callback";
+    public const string Status = "ringcentral/status";
+    public const string Disconnect = "ringcentral/disconnect";
+    public const string Health = "health";
+}

@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using RingCentralOAuthFunctions.Monitoring;
+using RingCentralOAuthFunctions.RingCentral;
+using RingCentralOAuthFunctions.State;
+using RingCentralOAuthFunctions.Supabase;
+
+namespace RingCentralOAuthFunctions.OAuth;
+
+/// <summary>The outcome of a callback: success with the account label, or a fixed reason and message.</summary>
+public sealed record ConnectResult(bool Succeeded, string? Email, string Reason, string Message)
+{
+    public static ConnectResult Success(string? email) => new(true, email, "none", "");
+    public static ConnectResult Failure(string reason, string message) => new(false, null, reason, message);
+}
+
+/// <summary>
+/// Finishes a connection server-side once the state is verified: exchange the code (once), read the account
+/// label, save both rows. The two saves run in parallel, and either both land or neither does: the rows as they
+/// were are read beforehand (in parallel with the exchange), restored if one save fails, and then the new tokens
+/// are revoked at RingCentral so no orphaned credential lives on.
+/// </summary>
+public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore store, TimeProvider time, Telemetry telemetry, ILogger<ConnectFlow> logger)
+{
+    /// <summary>Exchange, lookup and saves together; revocation after a failure has its own budget, so the popup is answered within about 20 s.</summary>
+    public static readonly TimeSpan FlowBudget = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan RevokeBudget = TimeSpan.FromSeconds(5);
+
+    public async Task<ConnectResult> CompleteAsync(OAuthState state, string code, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(FlowBudget);
+        var userId = state.UserId;
+
+        var previousTokensTask = store.GetTokensAsync(userId, budget.Token);
+        var previousConnectionTask = store.GetConnectionAsync(userId, budget.Token);
+
+        RingCentralTokens? tokens;
+        RingCentralFailure? failure;
+        try
+        {
+            (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, state.CodeVerifier, budget.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            (tokens, failure) = (null, new RingCentralFailure(RingCentralFailure.Unavailable, null, null));
+        }
+
+        if (tokens is null)
+        {
+            await ObserveAsync(previousTokensTask, previousConnectionTask);
+            failure ??= new RingCentralFailure(RingCentralFailure.Unavailable, null, null);
+            return Fail(userId, "exchange_" + failure.Reason, failure,
+                failure.Reason is RingCentralFailure.Unavailable or RingCentralFailure.RateLimited ? CallbackMessages.ProviderUnavailable : CallbackMessages.Rejected);
+        }
+
+        TokenRow? previousTokens;
+        ConnectionRow? previousConnection;
+        try
+        {
+            previousTokens = await previousTokensTask;
+            previousConnection = await previousConnectionTask;
+        }
+        catch (Exception ex) when (ex is TokenStoreException or Secrets.SecretUnavailableException
+                                   or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            await ObserveAsync(previousTokensTask, previousConnectionTask);
+            var revoked = await RevokeAsync(tokens.RefreshToken);
+            Log.ConnectRolledBack(logger, userId, revoked);
+            return Fail(userId, "store_unavailable", null, CallbackMessages.SaveFailed);
+        }
+
+        string? label;
+        try
+        {
+            int? labelStatus;
+            (label, labelStatus) = await ringCentral.GetAccountLabelAsync(tokens.AccessToken, budget.Token);
+            if (label is null) Log.AccountLabelUnavailable(logger, userId, labelStatus);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            label = null;
+            Log.AccountLabelUnavailable(logger, userId, null);
+        }
+
+        var now = time.GetUtcNow();
+        var tokenRow = new TokenRow(userId, label ?? "", tokens.RefreshToken, tokens.AccessToken, tokens.AccessTokenExpiresAt, CodeVerifier: null);
+        var connectionRow = new ConnectionRow(userId, ConnectionRow.Connected, now, now, null, new JsonObject { ["rc_email"] = label ?? "" });
+
+        var tokensSaved = Succeeds(store.UpsertTokensAsync(tokenRow, budget.Token));
+        var connectionSaved = Succeeds(store.UpsertConnectionAsync(connectionRow, budget.Token));
+        var (savedTokens, savedConnection) = (await tokensSaved, await connectionSaved);
+
+        if (savedTokens && savedConnection)
+        {
+            Log.ConnectSucceeded(logger, userId, !string.IsNullOrEmpty(label));
+            telemetry.ConnectSucceeded();
+            return ConnectResult.Success(label);
+        }
+
+        await RollBackAsync(userId, savedTokens, savedConnection, previousTokens, previousConnection, tokens);
+        return Fail(userId, "store_failed", null, CallbackMessages.SaveFailed);
+    }
+
+    /// <summary>Puts back what one of the two saves changed, then revokes the new tokens unless a row still holds them.</summary>
+    private async Task RollBackAsync(Guid userId, bool savedTokens, bool savedConnection,
+        TokenRow? previousTokens, ConnectionRow? previousConnection, RingCentralTokens tokens)
+    {
+        using var timeout = new CancellationTokenSource(RevokeBudget);
+        var restored = true;
+        if (savedConnection)
+        {
+            var ok = await Succeeds(previousConnection is null
+                ? store.DeleteConnectionAsync(userId, timeout.Token)
+                : store.UpsertConnectionAsync(previousConnection, timeout.Token));
+            if (!ok) Log.ConnectRollbackFailed(logger, userId, "integration_connections");
+        }
+
+        if (savedTokens)
+        {
+            restored = await Succeeds(previousTokens is null
+                ? store.DeleteTokensAsync(userId, timeout.Token)
+                : store.UpsertTokensAsync(previousTokens, timeout.Token));
+            if (!restored) Log.ConnectRollbackFailed(logger, userId, "user_ringcentral_tokens");
+        }
+
+        // A token row that could not be restored holds the new tokens: revoking them would break it.
+        var revoked = restored && await RevokeAsync(tokens.RefreshToken);
+        Log.ConnectRolledBack(logger, userId, revoked);
+    }
+
+    private async Task<bool> RevokeAsync(string refreshToken)
+    {
+        using var timeout = new CancellationTokenSource(RevokeBudget);
+        try
+        {
+            return await ringCentral.RevokeAsync(refreshToken, timeout.Token) is null;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Secrets.SecretUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    private ConnectResult Fail(Guid userId, string reason, RingCentralFailure? failure, string message)
+    {
+        Log.ConnectFailed(logger, userId, reason, failure?.ErrorCode, failure?.HttpStatus, failure?.OperatorHint ?? "");
+        telemetry.ConnectFailed(reason);
+        return ConnectResult.Failure(reason, message);
+    }
+
+    private static async Task<bool> Succeeds(Task task)
+    {
+        try
+        {
+            await task;
+            return true;
+        }
+        catch (Exception ex) when (ex is TokenStoreException or OperationCanceledException or Secrets.SecretUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task ObserveAsync(params Task[] tasks)
+    {
+        foreach (var task in tasks) await Succeeds(task);
+    }
+}

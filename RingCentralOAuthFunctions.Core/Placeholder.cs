@@ -1,1 +1,0 @@
-namespace RingCentralOAuthFunctions; internal static class Placeholder {}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Duende.IdentityModel.Client;
+using Microsoft.Extensions.Options;
+using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Secrets;
+
+namespace RingCentralOAuthFunctions.RingCentral;
+
+public interface IRingCentralClient
+{
+    /// <summary>Exchanges a code once (never retried: a code is single-use). Failures come back as <see cref="RingCentralFailure"/>, not exceptions.</summary>
+    Task<(RingCentralTokens? Tokens, RingCentralFailure? Failure)> ExchangeCodeAsync(string code, string codeVerifier, CancellationToken cancellationToken);
+
+    /// <summary>The extension's <c>contact.email</c>, else its <c>name</c>, else empty; null when the lookup failed.</summary>
+    Task<(string? Label, int? HttpStatus)> GetAccountLabelAsync(string accessToken, CancellationToken cancellationToken);
+
+    /// <summary>Revokes a token (a refresh token ends the whole session). Not retried.</summary>
+    Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken);
+}
+
+/// <summary>RingCentral's OAuth endpoints through Duende.IdentityModel's request helpers, client auth by HTTP Basic.</summary>
+public sealed class RingCentralClient(
+    IHttpClientFactory httpClients,
+    IOptions<RingCentralOptions> options,
+    IOptions<OAuthOptions> oauth,
+    ISecretSource secrets,
+    TimeProvider time) : IRingCentralClient
+{
+    public async Task<(RingCentralTokens? Tokens, RingCentralFailure? Failure)> ExchangeCodeAsync(
+        string code, string codeVerifier, CancellationToken cancellationToken)
+    {
+        var request = new AuthorizationCodeTokenRequest
+        {
+            Address = Endpoint(RingCentralEndpoints.Token),
+            Code = code,
+            CodeVerifier = codeVerifier,
+            RedirectUri = oauth.Value.CallbackUrl!,
+        };
+        await AddClientAuthAsync(request, cancellationToken);
+
+        using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient)
+            .RequestAuthorizationCodeTokenAsync(request, cancellationToken);
+
+        if (response.IsError) return (null, Classify(response));
+        if (string.IsNullOrEmpty(response.RefreshToken) || string.IsNullOrEmpty(response.AccessToken))
+            return (null, new RingCentralFailure(RingCentralFailure.BadResponse, null, (int)response.HttpStatusCode));
+
+        var lifetime = response.ExpiresIn > 0 ? response.ExpiresIn : 3600;
+        return (new RingCentralTokens(response.AccessToken, response.RefreshToken, time.GetUtcNow().AddSeconds(lifetime)), null);
+    }
+
+    public async Task<(string? Label, int? HttpStatus)> GetAccountLabelAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, Endpoint(RingCentralEndpoints.CurrentExtension));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var response = await httpClients.CreateClient(RingCentralEndpoints.ApiClient).SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode) return (null, (int)response.StatusCode);
+
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+            var root = json.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return (null, (int)response.StatusCode);
+            if (root.TryGetProperty("contact", out var contact) && contact.ValueKind == JsonValueKind.Object
+                && contact.TryGetProperty("email", out var email) && email.ValueKind == JsonValueKind.String
+                && !string.IsNullOrWhiteSpace(email.GetString()))
+                return (Trim(email.GetString()!), (int)response.StatusCode);
+            if (root.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+                return (Trim(name.GetString()!), (int)response.StatusCode);
+            return ("", (int)response.StatusCode);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException)
+        {
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            return (null, null);
+        }
+    }
+
+    public async Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken)
+    {
+        var request = new TokenRevocationRequest { Address = Endpoint(RingCentralEndpoints.Revoke), Token = token };
+        await AddClientAuthAsync(request, cancellationToken);
+        using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RevokeTokenAsync(request, cancellationToken);
+        return response.IsError ? Classify(response) : null;
+    }
+
+    private async Task AddClientAuthAsync(ProtocolRequest request, CancellationToken cancellationToken)
+    {
+        request.ClientId = options.Value.ClientId!;
+        request.ClientSecret = (await secrets.GetAsync(AppSecret.RingCentralClientSecret, cancellationToken)).Require(AppSecret.RingCentralClientSecret);
+        request.ClientCredentialStyle = ClientCredentialStyle.AuthorizationHeader;
+        // base64(id:secret) without form-encoding first, as RingCentral documents and the edge function did.
+        request.AuthorizationHeaderStyle = BasicAuthenticationHeaderStyle.Rfc2617;
+    }
+
+    private string Endpoint(string path) => RingCentralEndpoints.Resolve(options.Value.ServerUrl, path).ToString();
+
+    /// <summary>Display names from RingCentral are bounded before they reach the ERP page or the database.</summary>
+    private static string Trim(string value) => value.Length <= 254 ? value.Trim() : value[..254].Trim();
+
+    private static RingCentralFailure Classify(ProtocolResponse response)
+    {
+        var status = response.HttpStatusCode == 0 ? (int?)null : (int)response.HttpStatusCode;
+        var code = RingCentralErrorCode(response);
+        return response.HttpStatusCode switch
+        {
+            HttpStatusCode.TooManyRequests => new(RingCentralFailure.RateLimited, code, status),
+            HttpStatusCode.Unauthorized => new(RingCentralFailure.Unauthorized, code, status),
+            >= HttpStatusCode.InternalServerError => new(RingCentralFailure.Unavailable, code, status),
+            _ when response.ErrorType == ResponseErrorType.Exception => new(RingCentralFailure.Unavailable, null, status),
+            _ when response.ErrorType == ResponseErrorType.Protocol => new(RingCentralFailure.Rejected, code, status),
+            _ => new(RingCentralFailure.BadResponse, code, status),
+        };
+    }
+
+    /// <summary>RingCentral's code (e.g. OAU-109) from <c>errors[0].errorCode</c>, else <c>errorCode</c>, else the OAuth <c>error</c>; only short [A-Za-z0-9_-] values, so nothing arbitrary reaches a log line.</summary>
+    private static string? RingCentralErrorCode(ProtocolResponse response)
+    {
+        string? code = null;
+        if (response.Json is { ValueKind: JsonValueKind.Object } json)
+        {
+            if (json.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
+                && errors[0].ValueKind == JsonValueKind.Object && errors[0].TryGetProperty("errorCode", out var first)
+                && first.ValueKind == JsonValueKind.String)
+                code = first.GetString();
+            else if (json.TryGetProperty("errorCode", out var single) && single.ValueKind == JsonValueKind.String)
+                code = single.GetString();
+        }
+
+        code ??= response.ErrorType == ResponseErrorType.Protocol ? response.Error : null;
+        return code is { Length: > 0 and <= 40 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? code : null;
+    }
+}

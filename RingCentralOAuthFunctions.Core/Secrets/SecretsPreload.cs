@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Hosting;
+
+namespace RingCentralOAuthFunctions.Secrets;
+
+/// <summary>Reads every secret once in the background at start, so the first request rarely waits for Key Vault. Never blocks or fails start-up.</summary>
+internal sealed class SecretsPreload(ISecretSource secrets) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var secret in AppSecret.All)
+        {
+            try
+            {
+                await secrets.GetAsync(secret, stoppingToken);
+            }
+            catch (SecretUnavailableException)
+            {
+                // Logged by the source; Health names it.
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+}

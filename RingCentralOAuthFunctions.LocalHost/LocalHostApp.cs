@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration.Memory;
+using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Endpoints;
+
+namespace RingCentralOAuthFunctions.LocalHost;
+
+/// <summary>
+/// The same routes and handlers as the Functions app, on ASP.NET Core's own server: how the service runs on a
+/// machine without Azure Functions Core Tools, and what the end-to-end, browser and load tests start.
+/// </summary>
+public static class LocalHostApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+    public const string CorsPolicy = "erp";
+
+    /// <summary>Longest request body accepted; the API reads no body, so this only refuses abuse early.</summary>
+    public const long MaxRequestBodyBytes = 16 * 1024;
+
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+        });
+
+        builder.Services.AddRingCentralOAuth(builder.Configuration);
+        var origins = builder.Configuration.GetSection(CorsOptions.Section).Get<CorsOptions>()?.Origins() ?? new CorsOptions().Origins();
+        builder.Services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy => policy
+            .WithOrigins(origins)
+            .WithMethods("GET", "POST")
+            .WithHeaders("Authorization", "Content-Type")
+            .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseCors(CorsPolicy);
+        MapRoutes(app);
+        return app;
+    }
+
+    public static void MapRoutes(IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/" + Routes.Prefix);
+        api.MapPost(Routes.AuthUrl, (HttpRequest r, AuthUrlEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        api.MapGet(Routes.Callback, (HttpRequest r, CallbackEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        api.MapGet(Routes.Status, (HttpRequest r, StatusEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        api.MapPost(Routes.Disconnect, (HttpRequest r, DisconnectEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+    }
+
+    /// <summary>
+    /// The <c>Values</c> of <c>local.settings.json</c> (the Functions Core Tools file), found in the working
+    /// directory, the content root or a parent of either, so one file configures both hosts. Environment
+    /// variables and command-line arguments still win. <c>__</c> in names means <c>:</c>, as in environment variables.
+    /// </summary>
+    internal static void AddLocalSettings(ConfigurationManager configuration, string contentRoot)
+    {
+        var file = FindLocalSettings(Directory.GetCurrentDirectory()) ?? FindLocalSettings(contentRoot);
+        if (file is null) return;
+
+        using var json = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (!json.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object) return;
+
+        var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in values.EnumerateObject())
+            data[property.Name.Replace("__", ":")] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
+        // Lowest precedence: below appsettings, environment variables and the command line.
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = data });
+    }
+
+    private static string? FindLocalSettings(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "local.settings.json");
+            if (File.Exists(candidate)) return candidate;
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git"))) return null;
+        }
+
+        return null;
+    }
+}
