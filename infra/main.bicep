@@ -1,0 +1,235 @@
+// RingCentral OAuth Functions: Azure infrastructure (resource-group scope).
+//
+//   azd up                      -> uses infra/main.bicepparam (values from the azd environment)
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
+//
+// Secrets are not parameters. They live in the Key Vault created here and are set by the operator
+// after deployment: ringcentral-client-secret, supabase-service-role-key, oauth-state-key and
+// (optional) supabase-jwt-secret. See docs/deploy.md.
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Environment name (azd: AZURE_ENV_NAME). Seeds the unique resource-name suffix and the azd-env-name tag.')
+param environmentName string
+
+@description('Region for all resources. Must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@maxLength(60)
+@description('Optional Function App name. Empty = generated. It appears in the callback URL registered with RingCentral, so keep it stable.')
+param functionAppName string = ''
+
+@description('RingCentral platform base URL (production or https://platform.devtest.ringcentral.com).')
+param ringCentralServerUrl string = 'https://platform.ringcentral.com'
+
+@minLength(1)
+@description('RingCentral app Client ID (public identifier, not a secret). The client secret goes to Key Vault.')
+param ringCentralClientId string
+
+@minLength(1)
+@description('Supabase project URL, e.g. https://<project-ref>.supabase.co. The service role key goes to Key Vault.')
+param supabaseUrl string
+
+@description('ERP page the OAuth popup returns to when the flow ends.')
+param appRedirectUrl string = 'https://erp.rebar.shop/integrations/callback'
+
+@minLength(1)
+@description('Browser origins allowed to call the API (platform CORS and the app\'s own Cors__AllowedOrigins).')
+param corsAllowedOrigins string[] = [
+  'https://erp.rebar.shop'
+]
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Flex Consumption instance memory size (MB).')
+param instanceMemoryMB int = 2048
+
+@minValue(40)
+@maxValue(1000)
+@description('Flex Consumption scale-out limit.')
+param maximumInstanceCount int = 100
+
+@description('Grant Storage Queue Data Contributor on the host storage to the app identity.')
+param enableQueueStorageRole bool = true
+
+@description('Grant Storage Table Data Contributor on the host storage to the app identity.')
+param enableTableStorageRole bool = true
+
+@description('Key Vault purge protection (irreversible once on). Recommended for production.')
+param enableKeyVaultPurgeProtection bool = true
+
+@description('Optional object id of the operator who will set the Key Vault secrets; gets Key Vault Secrets Officer on the vault. Empty = grant it manually.')
+param keyVaultOperatorPrincipalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+@description('Principal type of keyVaultOperatorPrincipalId.')
+param keyVaultOperatorPrincipalType string = 'User'
+
+@minValue(30)
+@maxValue(730)
+@description('Log Analytics retention (days).')
+param logRetentionInDays int = 30
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'ringcentral-oauth-functions'
+}
+var names = {
+  identity: 'id-rcoauth-${resourceToken}'
+  plan: 'plan-rcoauth-${resourceToken}'
+  functionApp: !empty(functionAppName) ? functionAppName : 'func-rcoauth-${resourceToken}'
+  storage: 'st${resourceToken}'
+  keyVault: 'kv-${resourceToken}'
+  logAnalytics: 'log-rcoauth-${resourceToken}'
+  applicationInsights: 'appi-rcoauth-${resourceToken}'
+}
+var deploymentContainerName = 'app-package'
+
+// Route of the RingCentral redirect target: Functions' default 'api' prefix + the function route.
+var ringCentralCallbackPath = '/api/ringcentral/callback'
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+// One user-assigned identity for everything: host storage, deployment package, Key Vault, App Insights.
+resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: names.identity
+  location: location
+  tags: tags
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: tags
+    name: names.storage
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: tags
+    name: names.keyVault
+    enablePurgeProtection: enableKeyVaultPurgeProtection
+  }
+}
+
+module storageRoles 'rbac/storage-roles.bicep' = {
+  name: 'rbac-storage'
+  params: {
+    storageAccountName: storage.outputs.name
+    principalId: appIdentity.properties.principalId
+    enableQueue: enableQueueStorageRole
+    enableTable: enableTableStorageRole
+  }
+}
+
+module monitoringRoles 'rbac/monitoring-roles.bicep' = {
+  name: 'rbac-monitoring'
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    principalId: appIdentity.properties.principalId
+  }
+}
+
+module keyVaultRoles 'rbac/keyvault-roles.bicep' = {
+  name: 'rbac-keyvault'
+  params: {
+    keyVaultName: keyVault.outputs.name
+    appPrincipalId: appIdentity.properties.principalId
+    operatorPrincipalId: keyVaultOperatorPrincipalId
+    operatorPrincipalType: keyVaultOperatorPrincipalType
+  }
+}
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  params: {
+    location: location
+    tags: tags
+    planName: names.plan
+    name: names.functionApp
+    serviceName: 'api'
+    identityId: appIdentity.id
+    identityClientId: appIdentity.properties.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    corsAllowedOrigins: corsAllowedOrigins
+    callbackPath: ringCentralCallbackPath
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    // The app's own settings. OAuth__CallbackUrl and the host settings (AzureWebJobsStorage__*,
+    // APPLICATIONINSIGHTS_*, AZURE_CLIENT_ID) are added by the module.
+    appSettings: {
+      RingCentral__ServerUrl: ringCentralServerUrl
+      RingCentral__ClientId: ringCentralClientId
+      Supabase__Url: supabaseUrl
+      OAuth__AppRedirectUrl: appRedirectUrl
+      Cors__AllowedOrigins: join(corsAllowedOrigins, ',')
+      KeyVault__Uri: keyVault.outputs.uri
+      KeyVault__ManagedIdentityClientId: appIdentity.properties.clientId
+    }
+  }
+  // The identity must hold its storage/monitoring/vault roles before the host starts with these settings.
+  dependsOn: [
+    storageRoles
+    monitoringRoles
+    keyVaultRoles
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (azd stores them in .azure/<env>/.env)
+// ---------------------------------------------------------------------------------------------
+
+@description('Function App name (target of func azure functionapp publish).')
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('Function App default host name.')
+output FUNCTION_APP_DEFAULT_HOST_NAME string = functionApp.outputs.defaultHostName
+
+@description('Paste exactly this into the RingCentral developer portal as the OAuth Redirect URI.')
+output RINGCENTRAL_CALLBACK_URL string = functionApp.outputs.callbackUrl
+
+@description('Key Vault that holds the app secrets.')
+output KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Key Vault URI (KeyVault__Uri).')
+output KEY_VAULT_URI string = keyVault.outputs.uri
+
+@description('Application Insights component (for the troubleshooting queries in docs/deploy.md).')
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -1,0 +1,25 @@
+// Parameters for infra/main.bicep.
+//
+// azd (azd up / azd provision) uses this file automatically and exposes the azd environment
+// (.azure/<env>/.env, set with `azd env set NAME value`) as environment variables, so every value
+// below can come from there. With `az deployment group create ... -p infra/main.bicepparam`,
+// export the same variables in your shell or edit the fallbacks. The fallbacks in <angle brackets>
+// are placeholders: set RINGCENTRAL_CLIENT_ID and SUPABASE_URL before deploying.
+//
+// No secrets here: they are set in Key Vault after deployment (docs/deploy.md).
+using 'main.bicep'
+
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'rcoauth-prod')
+
+param ringCentralServerUrl = readEnvironmentVariable('RINGCENTRAL_SERVER_URL', 'https://platform.ringcentral.com')
+param ringCentralClientId = readEnvironmentVariable('RINGCENTRAL_CLIENT_ID', '<ringcentral-client-id>')
+param supabaseUrl = readEnvironmentVariable('SUPABASE_URL', 'https://<project-ref>.supabase.co')
+param appRedirectUrl = readEnvironmentVariable('OAUTH_APP_REDIRECT_URL', 'https://erp.rebar.shop/integrations/callback')
+
+// Comma-separated list, e.g. CORS_ALLOWED_ORIGINS=https://erp.rebar.shop,https://staging.erp.rebar.shop
+param corsAllowedOrigins = split(readEnvironmentVariable('CORS_ALLOWED_ORIGINS', 'https://erp.rebar.shop'), ',')
+
+// Optional: object id of the person (or pipeline) who sets the Key Vault secrets; it gets
+// Key Vault Secrets Officer on the vault. Leave empty to grant that role by hand instead.
+param keyVaultOperatorPrincipalId = readEnvironmentVariable('KEY_VAULT_OPERATOR_PRINCIPAL_ID', '')
+param keyVaultOperatorPrincipalType = readEnvironmentVariable('KEY_VAULT_OPERATOR_PRINCIPAL_TYPE', 'User')
