@@ -87,9 +87,12 @@ run_step "lint infra/main.bicep" lint infra/main.bicep
 run_step "lint infra/main.bicepparam" lint infra/main.bicepparam
 
 # Diagnostics look like: <file>(<line>,<col>) : <Error|Warning|Info> <code>: <message>
-error_count="$(grep -c ' : Error ' "$diagnostics" || true)"
-warning_count="$(grep -c ' : Warning ' "$diagnostics" || true)"
-unexpected_warnings="$(grep ' : Warning ' "$diagnostics" | grep -v ' : Warning use-recent-api-versions:' || true)"
+# Several steps compile the same files, so count each distinct diagnostic once.
+unique_diagnostics="$work_dir/diagnostics.unique.txt"
+sort -u "$diagnostics" >"$unique_diagnostics"
+error_count="$(grep -c ' : Error ' "$unique_diagnostics" || true)"
+warning_count="$(grep -c ' : Warning ' "$unique_diagnostics" || true)"
+unexpected_warnings="$(grep ' : Warning ' "$unique_diagnostics" | grep -v ' : Warning use-recent-api-versions:' || true)"
 unexpected_count=0
 [[ -z "$unexpected_warnings" ]] || unexpected_count="$(printf '%s\n' "$unexpected_warnings" | wc -l | tr -d ' ')"
 
