@@ -17,10 +17,13 @@ public static class LocalHostApp
     /// <summary>Longest request body accepted; the API reads no body, so this only refuses abuse early.</summary>
     public const long MaxRequestBodyBytes = 16 * 1024;
 
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">Runs before the app's services are added: tests add settings, loggers or a clock here.</param>
+    /// <param name="useLocalSettingsFile">Read <c>local.settings.json</c> (tests turn this off so a developer's file cannot leak in).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, bool useLocalSettingsFile = true)
     {
         var builder = WebApplication.CreateBuilder(args);
-        AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath);
+        if (useLocalSettingsFile) AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath);
+        configure?.Invoke(builder);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
 
@@ -39,7 +42,6 @@ public static class LocalHostApp
             .WithMethods("GET", "POST")
             .WithHeaders("Authorization", "Content-Type")
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
-        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseCors(CorsPolicy);

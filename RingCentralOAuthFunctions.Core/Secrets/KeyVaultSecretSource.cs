@@ -16,6 +16,8 @@ namespace RingCentralOAuthFunctions.Secrets;
 public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time, ILogger<KeyVaultSecretSource> logger) : ISecretSource
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(30);
+    /// <summary>A secret not (yet) in the vault is asked for again soon, so setting it after deployment needs no restart.</summary>
+    public static readonly TimeSpan MissingRecheckInterval = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(10);
 
@@ -55,7 +57,7 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            _entries[secret.KeyVaultName] = new Entry(SecretValue.Missing, true, now + RefreshInterval, DateTimeOffset.MinValue, TimeSpan.Zero);
+            _entries[secret.KeyVaultName] = new Entry(SecretValue.Missing, true, now + MissingRecheckInterval, DateTimeOffset.MinValue, TimeSpan.Zero);
             return SecretValue.Missing;
         }
         catch (Exception ex) when (ex is RequestFailedException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace RingCentralOAuthFunctions.Fakes;
+
+/// <summary>
+/// RingCentral's OAuth 2.0 endpoints and the current-extension API, as documented: the authorize page redirects
+/// with a single-use code; the token endpoint checks HTTP Basic client auth, the code, the redirect URI (OAU-109 on
+/// mismatch) and the PKCE S256 verifier, and answers RingCentral's token JSON; revoke records what it revoked.
+/// </summary>
+public sealed class FakeRingCentral : FakeServer
+{
+    public const string ClientId = "fake-client-id";
+    public const string ClientSecret = "fake-client-secret-value";
+
+    /// <summary>Route names for <see cref="FakeServer.Inject"/>.</summary>
+    public const string AuthorizeRoute = "authorize", TokenRoute = "token", ExtensionRoute = "extension", RevokeRoute = "revoke";
+
+    private readonly ConcurrentDictionary<string, PendingCode> _codes = new();
+    private readonly ConcurrentDictionary<string, IssuedTokens> _byAccessToken = new();
+
+    /// <summary>Every token pair issued, in order.</summary>
+    public ConcurrentQueue<IssuedTokens> Issued { get; } = new();
+
+    /// <summary>Every token revoked.</summary>
+    public ConcurrentQueue<string> Revoked { get; } = new();
+
+    /// <summary>When set, the authorize page answers with this OAuth error (e.g. <c>access_denied</c>) instead of a code.</summary>
+    public string? AuthorizeError { get; set; }
+
+    /// <summary>Include <c>refresh_token</c> in token responses (RingCentral always does for this grant).</summary>
+    public bool IssueRefreshTokens { get; set; } = true;
+
+    public static async Task<FakeRingCentral> StartNewAsync()
+    {
+        var server = new FakeRingCentral();
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>A code as if the user had signed in, bound to this redirect URI and PKCE challenge.</summary>
+    public string IssueCode(string redirectUri, string codeChallenge, string? loginHint = null)
+    {
+        var code = "code-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+        _codes[code] = new PendingCode(redirectUri, codeChallenge, loginHint);
+        return code;
+    }
+
+    protected override void Map(WebApplication app)
+    {
+        app.MapGet("/restapi/oauth/authorize", async context =>
+        {
+            if (await TryFaultAsync(context, AuthorizeRoute)) return;
+            var q = context.Request.Query;
+            string redirectUri = q["redirect_uri"]!, state = q["state"]!;
+            if (q["client_id"] != ClientId || q["response_type"] != "code" || q["code_challenge_method"] != "S256" || string.IsNullOrEmpty(redirectUri))
+            {
+                context.Response.StatusCode = 400;
+                await context.Response.WriteAsync("Invalid authorization request");
+                return;
+            }
+
+            var target = AuthorizeError is { } error
+                ? QueryHelpers.AddQueryString(redirectUri, new Dictionary<string, string?>
+                    { ["error"] = error, ["error_description"] = "The user denied access", ["state"] = state })
+                : QueryHelpers.AddQueryString(redirectUri, new Dictionary<string, string?>
+                    { ["code"] = IssueCode(redirectUri, q["code_challenge"]!, q["login_hint"]), ["state"] = state });
+            context.Response.Redirect(target);
+        });
+
+        app.MapPost("/restapi/oauth/token", async context =>
+        {
+            if (await TryFaultAsync(context, TokenRoute)) return;
+            if (!ClientAuthenticated(context.Request))
+            {
+                await OAuthError(context, 401, "invalid_client", "OAU-123", "Invalid client credentials");
+                return;
+            }
+
+            var form = await context.Request.ReadFormAsync();
+            if (form["grant_type"] != "authorization_code")
+            {
+                await OAuthError(context, 400, "unsupported_grant_type", "OAU-250", "Unsupported grant type");
+                return;
+            }
+
+            if (!_codes.TryRemove(form["code"].ToString(), out var pending))
+            {
+                await OAuthError(context, 400, "invalid_grant", "OAU-106", "Authorization code is invalid or expired");
+                return;
+            }
+
+            if (form["redirect_uri"] != pending.RedirectUri)
+            {
+                await OAuthError(context, 400, "invalid_grant", "OAU-109", "Redirect URI mismatch");
+                return;
+            }
+
+            var verifier = form["code_verifier"].ToString();
+            var challenge = Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+            if (string.IsNullOrEmpty(verifier) || challenge != pending.CodeChallenge)
+            {
+                await OAuthError(context, 400, "invalid_grant", "OAU-108", "Code verifier does not match the code challenge");
+                return;
+            }
+
+            var issued = new IssuedTokens(
+                "rc-at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+                "rc-rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+                pending.LoginHint ?? $"user-{Issued.Count}@example.test");
+            Issued.Enqueue(issued);
+            _byAccessToken[issued.AccessToken] = issued;
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, object?>
+            {
+                ["access_token"] = issued.AccessToken,
+                ["token_type"] = "bearer",
+                ["expires_in"] = 3600,
+                ["refresh_token"] = IssueRefreshTokens ? issued.RefreshToken : null,
+                ["refresh_token_expires_in"] = 604800,
+                ["scope"] = "ReadAccounts CallControl",
+                ["owner_id"] = "123456",
+                ["endpoint_id"] = "endpoint-1",
+            }.Where(kv => kv.Value is not null).ToDictionary());
+        });
+
+        app.MapGet("/restapi/v1.0/account/~/extension/~", async context =>
+        {
+            if (await TryFaultAsync(context, ExtensionRoute)) return;
+            var auth = context.Request.Headers.Authorization.ToString();
+            if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_byAccessToken.TryGetValue(auth[7..], out var issued))
+            {
+                await OAuthError(context, 401, "invalid_token", "OAU-213", "Token not found");
+                return;
+            }
+
+            await context.Response.WriteAsJsonAsync(new
+            {
+                id = 101,
+                extensionNumber = "101",
+                name = "Test User",
+                contact = new { email = issued.Email, firstName = "Test", lastName = "User" },
+            });
+        });
+
+        app.MapPost("/restapi/oauth/revoke", async context =>
+        {
+            if (await TryFaultAsync(context, RevokeRoute)) return;
+            if (!ClientAuthenticated(context.Request))
+            {
+                await OAuthError(context, 401, "invalid_client", "OAU-123", "Invalid client credentials");
+                return;
+            }
+
+            var form = await context.Request.ReadFormAsync();
+            Revoked.Enqueue(form["token"].ToString());
+            context.Response.StatusCode = 200;
+        });
+    }
+
+    private static bool ClientAuthenticated(HttpRequest request)
+    {
+        var auth = request.Headers.Authorization.ToString();
+        if (!auth.StartsWith("Basic ", StringComparison.Ordinal)) return false;
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(auth[6..])) == $"{ClientId}:{ClientSecret}";
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>RingCentral's error body: OAuth <c>error</c>, <c>error_description</c> and <c>errors[].errorCode</c>.</summary>
+    public static string OAuthErrorBody(string error, string errorCode, string description) =>
+        System.Text.Json.JsonSerializer.Serialize(new
+        {
+            error,
+            errors = new[] { new { errorCode, message = description } },
+            error_description = description,
+        });
+
+    private static async Task OAuthError(HttpContext context, int status, string error, string errorCode, string description)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(OAuthErrorBody(error, errorCode, description));
+    }
+
+    private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private sealed record PendingCode(string RedirectUri, string CodeChallenge, string? LoginHint);
+}
+
+/// <summary>A token pair the fake issued, and the email its extension reports (the login hint when one was given).</summary>
+public sealed record IssuedTokens(string AccessToken, string RefreshToken, string Email);

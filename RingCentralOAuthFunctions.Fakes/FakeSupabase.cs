@@ -1,0 +1,293 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace RingCentralOAuthFunctions.Fakes;
+
+/// <summary>
+/// A Supabase project as the service sees it: Auth's JWKS (an ES256 key) and the part of PostgREST the service uses,
+/// over the two ERP tables. PostgREST behaviour followed: <c>select=</c> and <c>col=eq.value</c> filters; upsert as
+/// <c>POST ?on_conflict=</c> with <c>Prefer: resolution=merge-duplicates</c> (201; 409 <c>23505</c> without it);
+/// <c>return=minimal</c>; 400 <c>42P10</c> when on_conflict names no unique key; 400 <c>23502</c> for a null in a
+/// not-null column; DELETE and PATCH need a filter (Supabase's safeupdate: 400 <c>21000</c>); 401 <c>PGRST301</c> for
+/// a bad key; errors as <c>{code, message, details, hint}</c>. Rows live in memory; a trigger-like step sets <c>updated_at</c>.
+/// </summary>
+public sealed class FakeSupabase : FakeServer
+{
+    /// <summary>A legacy-style service_role key (a JWT shape; the fake only compares strings).</summary>
+    public const string LegacyServiceRoleKey = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.fake-signature";
+    /// <summary>A new-style secret key (not a JWT: sent as <c>apikey</c> only).</summary>
+    public const string NewSecretKey = "sb_secret_fake-key-for-tests";
+
+    public const string TokensTable = "user_ringcentral_tokens";
+    public const string ConnectionsTable = "integration_connections";
+
+    private static readonly Dictionary<string, string[]> UniqueKeys = new()
+    {
+        [TokensTable] = ["user_id"],
+        [ConnectionsTable] = ["user_id", "integration_id"],
+    };
+
+    private static readonly Dictionary<string, string[]> NotNull = new()
+    {
+        [TokensTable] = ["user_id", "rc_email", "refresh_token"],
+        [ConnectionsTable] = ["integration_id", "status"],
+    };
+
+    private readonly object _lock = new();
+    private readonly Dictionary<string, List<JsonObject>> _tables = new() { [TokensTable] = [], [ConnectionsTable] = [] };
+    private readonly ECDsa _signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public string ServiceKey { get; set; } = LegacyServiceRoleKey;
+    public string KeyId { get; } = "fake-es256-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4));
+    public string Issuer => Url + "/auth/v1";
+    public ECDsaSecurityKey SigningKey => new(_signingKey) { KeyId = KeyId };
+
+    /// <summary>Route names for <see cref="FakeServer.Inject"/>: <c>"{METHOD} {table}"</c> and <see cref="JwksRoute"/>.</summary>
+    public const string JwksRoute = "jwks";
+    public static string Route(string method, string table) => $"{method} {table}";
+
+    public static async Task<FakeSupabase> StartNewAsync()
+    {
+        var server = new FakeSupabase();
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>A Supabase Auth access token for <paramref name="userId"/>, signed with the JWKS key unless <paramref name="customize"/> changes it.</summary>
+    public string MintAccessToken(Guid userId, string? email = null, Action<SecurityTokenDescriptor>? customize = null)
+    {
+        var now = DateTime.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            ["sub"] = userId.ToString(),
+            ["role"] = "authenticated",
+            ["aal"] = "aal1",
+            ["session_id"] = Guid.NewGuid().ToString(),
+        };
+        if (email is not null) claims["email"] = email;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = "authenticated",
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddHours(1),
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.EcdsaSha256),
+        };
+        customize?.Invoke(descriptor);
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    public JsonObject? Row(string table, Guid userId)
+    {
+        lock (_lock) return _tables[table].FirstOrDefault(r => r["user_id"]?.GetValue<string>() == userId.ToString())?.DeepClone().AsObject();
+    }
+
+    public int RowCount(string table)
+    {
+        lock (_lock) return _tables[table].Count;
+    }
+
+    public void Seed(string table, JsonObject row)
+    {
+        lock (_lock)
+        {
+            row["updated_at"] ??= DateTimeOffset.UtcNow.ToString("O");
+            _tables[table].Add(row);
+        }
+    }
+
+    protected override void Map(WebApplication app)
+    {
+        app.MapGet("/auth/v1/.well-known/jwks.json", async context =>
+        {
+            if (await TryFaultAsync(context, JwksRoute)) return;
+            var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(SigningKey);
+            await context.Response.WriteAsJsonAsync(new
+            {
+                keys = new[] { new { kty = jwk.Kty, kid = jwk.Kid, crv = jwk.Crv, x = jwk.X, y = jwk.Y, alg = "ES256", use = "sig" } },
+            });
+        });
+
+        app.Map("/rest/v1/{table}", async (HttpContext context, string table) =>
+        {
+            if (await TryFaultAsync(context, Route(context.Request.Method, table))) return;
+            if (!Authorized(context.Request))
+            {
+                await Error(context, 401, "PGRST301", "Invalid API key or JWT", null);
+                return;
+            }
+
+            if (!_tables.ContainsKey(table))
+            {
+                await Error(context, 404, "PGRST205", $"Could not find the table 'public.{table}' in the schema cache", null);
+                return;
+            }
+
+            var filters = Filters(context.Request.Query);
+            switch (context.Request.Method)
+            {
+                case "GET": await SelectAsync(context, table, filters); break;
+                case "POST": await UpsertAsync(context, table); break;
+                case "PATCH": await PatchAsync(context, table, filters); break;
+                case "DELETE": await DeleteAsync(context, table, filters); break;
+                default: context.Response.StatusCode = 405; break;
+            }
+        });
+    }
+
+    private bool Authorized(HttpRequest request)
+    {
+        if (request.Headers["apikey"] != ServiceKey) return false;
+        var bearer = request.Headers.Authorization.ToString();
+        // A JWT key may also come as Bearer; a new sb_secret_ key must not (it is not a JWT).
+        return ServiceKey.StartsWith("eyJ", StringComparison.Ordinal)
+            ? bearer.Length == 0 || bearer == "Bearer " + ServiceKey
+            : bearer.Length == 0;
+    }
+
+    private static List<(string Column, string Value)> Filters(IQueryCollection query) =>
+        query.Where(q => q.Key is not ("select" or "on_conflict" or "limit" or "order" or "columns"))
+            .Select(q => (q.Key, q.Value.ToString()))
+            .Where(f => f.Item2.StartsWith("eq.", StringComparison.Ordinal))
+            .Select(f => (f.Item1, f.Item2[3..]))
+            .ToList();
+
+    private static bool Matches(JsonObject row, List<(string Column, string Value)> filters) =>
+        filters.All(f => row[f.Column] is JsonValue v && v.ToString() == f.Value);
+
+    private async Task SelectAsync(HttpContext context, string table, List<(string Column, string Value)> filters)
+    {
+        var columns = context.Request.Query["select"].ToString() is { Length: > 0 } s ? s.Split(',') : null;
+        var limit = int.TryParse(context.Request.Query["limit"], out var l) ? l : int.MaxValue;
+        JsonArray result;
+        lock (_lock)
+        {
+            result = new JsonArray(_tables[table].Where(r => Matches(r, filters)).Take(limit)
+                .Select(r => (JsonNode)(columns is null ? r.DeepClone().AsObject() : new JsonObject(columns.Select(c => KeyValuePair.Create(c, r[c]?.DeepClone())))))
+                .ToArray());
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(result.ToJsonString());
+    }
+
+    private async Task UpsertAsync(HttpContext context, string table)
+    {
+        var prefer = context.Request.Headers["Prefer"].ToString();
+        var onConflict = context.Request.Query["on_conflict"].ToString();
+        var body = await ReadBodyAsync(context);
+        if (body is null) return;
+        var rows = body is JsonArray a ? a.Select(n => n!.AsObject()).ToList() : [body.AsObject()];
+        var key = onConflict.Length > 0 ? onConflict.Split(',') : UniqueKeys[table];
+        if (onConflict.Length > 0 && !key.Order().SequenceEqual(UniqueKeys[table].Order()))
+        {
+            await Error(context, 400, "42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification", null);
+            return;
+        }
+
+        (int Status, string Code, string Message)? refusal = null;
+        lock (_lock)
+        {
+            foreach (var row in rows)
+            {
+                var missing = NotNull[table].FirstOrDefault(c => row[c] is null);
+                var existing = _tables[table].FirstOrDefault(r => key.All(k => r[k]?.ToString() == row[k]?.ToString()));
+                if (missing is not null && existing is null)
+                    refusal ??= (400, "23502", $"null value in column \"{missing}\" of relation \"{table}\" violates not-null constraint");
+                else if (existing is not null && !prefer.Contains("resolution=merge-duplicates", StringComparison.Ordinal))
+                    refusal ??= (409, "23505", $"duplicate key value violates unique constraint \"{table}_{string.Join('_', key)}_key\"");
+            }
+
+            if (refusal is null)
+            {
+                foreach (var row in rows)
+                {
+                    var existing = _tables[table].FirstOrDefault(r => key.All(k => r[k]?.ToString() == row[k]?.ToString()));
+                    if (existing is null)
+                    {
+                        existing = new JsonObject { ["id"] = Guid.NewGuid().ToString(), ["created_at"] = DateTimeOffset.UtcNow.ToString("O") };
+                        _tables[table].Add(existing);
+                    }
+
+                    foreach (var (column, value) in row) existing[column] = value?.DeepClone();
+                    existing["updated_at"] = DateTimeOffset.UtcNow.ToString("O");
+                }
+            }
+        }
+
+        if (refusal is { } r)
+        {
+            await Error(context, r.Status, r.Code, r.Message, null);
+            return;
+        }
+
+        context.Response.StatusCode = 201;
+    }
+
+    private async Task PatchAsync(HttpContext context, string table, List<(string Column, string Value)> filters)
+    {
+        if (filters.Count == 0)
+        {
+            await Error(context, 400, "21000", "UPDATE requires a WHERE clause", null);
+            return;
+        }
+
+        if (await ReadBodyAsync(context) is not JsonObject changes) return;
+        lock (_lock)
+        {
+            foreach (var row in _tables[table].Where(r => Matches(r, filters)))
+            {
+                foreach (var (column, value) in changes) row[column] = value?.DeepClone();
+                row["updated_at"] = DateTimeOffset.UtcNow.ToString("O");
+            }
+        }
+
+        context.Response.StatusCode = 204;
+    }
+
+    private async Task DeleteAsync(HttpContext context, string table, List<(string Column, string Value)> filters)
+    {
+        if (filters.Count == 0)
+        {
+            await Error(context, 400, "21000", "DELETE requires a WHERE clause", null);
+            return;
+        }
+
+        lock (_lock) _tables[table].RemoveAll(r => Matches(r, filters));
+        context.Response.StatusCode = 204;
+    }
+
+    private static async Task<JsonNode?> ReadBodyAsync(HttpContext context)
+    {
+        try
+        {
+            var node = await JsonNode.ParseAsync(context.Request.Body);
+            if (node is JsonObject or JsonArray) return node;
+        }
+        catch (JsonException)
+        {
+        }
+
+        await Error(context, 400, "PGRST102", "Empty or invalid json", null);
+        return null;
+    }
+
+    private static Task Error(HttpContext context, int status, string code, string message, string? details)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(new JsonObject { ["code"] = code, ["message"] = message, ["details"] = details, ["hint"] = null }.ToJsonString());
+    }
+
+    /// <summary>PostgREST's error body, for injected faults.</summary>
+    public static string ErrorBody(string code, string message) =>
+        new JsonObject { ["code"] = code, ["message"] = message, ["details"] = null, ["hint"] = null }.ToJsonString();
+}
