@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.WebUtilities;
+using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.RingCentral;
+
+namespace RingCentralOAuthFunctions.Tests.OAuth;
+
+public sealed class RedirectAndUrlTests
+{
+    private const string Page = "https://erp.rebar.shop/integrations/callback";
+
+    [Fact]
+    public void Success_redirect_has_status_integration_and_encoded_email()
+    {
+        var location = AppRedirect.Success(Page, "jane+rc@rebar.shop");
+        Assert.StartsWith(Page + "?status=success&integration=ringcentral&email=jane%2Brc", location);
+        Assert.Equal("jane+rc@rebar.shop", QueryHelpers.ParseQuery(new Uri(location).Query)["email"]);
+    }
+
+    [Fact]
+    public void Success_redirect_without_email_omits_it() =>
+        Assert.Equal(Page + "?status=success&integration=ringcentral", AppRedirect.Success(Page, ""));
+
+    [Fact]
+    public void Error_redirect_encodes_the_message()
+    {
+        var location = AppRedirect.Error(Page, CallbackMessages.SaveFailed);
+        Assert.StartsWith(Page + "?status=error&integration=ringcentral&message=", location);
+        Assert.Equal(CallbackMessages.SaveFailed, QueryHelpers.ParseQuery(new Uri(location).Query)["message"]);
+        Assert.DoesNotContain(' ', location);
+    }
+
+    [Theory]
+    [InlineData("access_denied", CallbackMessages.Cancelled)]
+    [InlineData("temporarily_unavailable", CallbackMessages.ProviderUnavailable)]
+    [InlineData("server_error", CallbackMessages.ProviderUnavailable)]
+    [InlineData("invalid_scope", CallbackMessages.Denied)]
+    [InlineData("<script>", CallbackMessages.Denied)]
+    public void Provider_errors_map_to_fixed_messages(string error, string expected) =>
+        Assert.Equal(expected, CallbackMessages.ForProviderError(error));
+
+    [Fact]
+    public void Authorize_url_has_every_parameter_encoded()
+    {
+        var url = new Uri(AuthorizeUrl.Build("https://platform.ringcentral.com/", "client id", "https://fn.example/api/ringcentral/callback",
+            "st-ate_1", "challenge", "jane+x@rebar.shop"));
+        var query = QueryHelpers.ParseQuery(url.Query);
+
+        Assert.Equal("https://platform.ringcentral.com/restapi/oauth/authorize", url.GetLeftPart(UriPartial.Path));
+        Assert.Equal("client id", query["client_id"]);
+        Assert.Equal("code", query["response_type"]);
+        Assert.Equal("https://fn.example/api/ringcentral/callback", query["redirect_uri"]);
+        Assert.Equal("st-ate_1", query["state"]);
+        Assert.Equal("challenge", query["code_challenge"]);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.Equal("jane+x@rebar.shop", query["login_hint"]);
+    }
+
+    [Fact]
+    public void Authorize_url_without_email_has_no_login_hint()
+    {
+        var url = new Uri(AuthorizeUrl.Build("https://platform.ringcentral.com", "id", "https://fn.example/cb", "s", "c", null));
+        Assert.False(QueryHelpers.ParseQuery(url.Query).ContainsKey("login_hint"));
+    }
+}
