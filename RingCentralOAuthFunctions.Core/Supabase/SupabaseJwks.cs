@@ -17,11 +17,14 @@ public sealed class SupabaseJwks(IHttpClientFactory httpClients, IOptions<Supaba
     public const string Path = "/auth/v1/.well-known/jwks.json";
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan MinRefetchInterval = TimeSpan.FromSeconds(30);
+    /// <summary>While the endpoint fails, fetches are attempted at most this often (the others get the cached keys, or 503).</summary>
+    public static readonly TimeSpan FailedFetchBackoff = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IReadOnlyList<SecurityKey>? _keys;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
     private DateTimeOffset _lastAttempt = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastForcedRefresh = DateTimeOffset.MinValue;
 
     /// <summary>The keys whose <c>kid</c> matches; empty when none does. Throws <see cref="JwksUnavailableException"/> when no keys were ever fetched.</summary>
     public async Task<IReadOnlyList<SecurityKey>> GetKeysAsync(string? keyId, CancellationToken cancellationToken)
@@ -32,7 +35,7 @@ public sealed class SupabaseJwks(IHttpClientFactory httpClients, IOptions<Supaba
             keys = await RefreshAsync(force: false, cancellationToken);
 
         var matching = Match(keys, keyId);
-        if (matching.Count == 0 && time.GetUtcNow() - _lastAttempt >= MinRefetchInterval)
+        if (matching.Count == 0 && time.GetUtcNow() - _lastForcedRefresh >= MinRefetchInterval)
             matching = Match(await RefreshAsync(force: true, cancellationToken), keyId);
         return matching;
     }
@@ -47,10 +50,13 @@ public sealed class SupabaseJwks(IHttpClientFactory httpClients, IOptions<Supaba
         {
             var now = time.GetUtcNow();
             // Another caller refreshed while this one waited.
-            if (_keys is not null && (force ? now - _lastAttempt < MinRefetchInterval : now - _fetchedAt < CacheLifetime))
+            if (_keys is not null && (force ? now - _lastForcedRefresh < MinRefetchInterval : now - _fetchedAt < CacheLifetime))
                 return _keys;
+            if (now - _lastAttempt < FailedFetchBackoff && _fetchedAt < _lastAttempt)
+                return _keys ?? throw new JwksUnavailableException();
 
             _lastAttempt = now;
+            if (force) _lastForcedRefresh = now;
             int? status = null;
             try
             {
