@@ -1,0 +1,52 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text.Json;
+using RingCentralOAuthFunctions.State;
+
+namespace RingCentralOAuthFunctions.Tests.Properties;
+
+/// <summary>
+/// What an attacker who knows the state format (but not necessarily the key) can build: sealed states with any
+/// payload, purpose, times and key, in the documented layout <c>version | key id | nonce | ciphertext | tag</c>.
+/// Used to reach every check of <see cref="StateProtector.TryUnseal"/>, not only the tag check.
+/// </summary>
+internal static class StateForgery
+{
+    /// <summary>The associated-data prefix the protector authenticates; a control test proves this copy matches.</summary>
+    private static readonly byte[] Context = "ringcentral-oauth-functions/state/v1"u8.ToArray();
+
+    public static StateKeyRing Ring(params byte[][] keys)
+    {
+        Assert.True(StateKeyRing.TryParse(string.Join(',', keys.Select(Convert.ToBase64String)), out var ring));
+        return ring;
+    }
+
+    public static byte[] NewKey() => RandomNumberGenerator.GetBytes(StateKeyRing.KeySize);
+
+    /// <summary>Seals any payload JSON with <paramref name="material"/>, announcing <paramref name="keyId"/> in the header.</summary>
+    public static string SealJson(byte[] json, byte[] keyId, byte[] material, byte version = 1, byte[]? nonce = null)
+    {
+        var header = new byte[1 + keyId.Length];
+        header[0] = version;
+        keyId.CopyTo(header, 1);
+        nonce ??= RandomNumberGenerator.GetBytes(12);
+        var cipher = new byte[json.Length];
+        var tag = new byte[16];
+        using (var aes = new AesGcm(material, 16))
+            aes.Encrypt(nonce.AsSpan(), json.AsSpan(), cipher.AsSpan(), tag.AsSpan(), (byte[])[.. Context, .. header]);
+        return Base64Url.EncodeToString([.. header, .. nonce, .. cipher, .. tag]);
+    }
+
+    public static string Seal(StateKey key, Guid userId, string? verifier, string? purpose, long issuedAt, long expiresAt) =>
+        SealJson(PayloadJson(userId, verifier, purpose, issuedAt, expiresAt), key.Id, key.Material);
+
+    public static byte[] PayloadJson(Guid userId, string? verifier, string? purpose, long issuedAt, long expiresAt) =>
+        JsonSerializer.SerializeToUtf8Bytes(new StateProtector.Payload
+        {
+            UserId = userId,
+            CodeVerifier = verifier,
+            Purpose = purpose,
+            IssuedAt = issuedAt,
+            ExpiresAt = expiresAt,
+        }, StateJson.Default.Payload);
+}
