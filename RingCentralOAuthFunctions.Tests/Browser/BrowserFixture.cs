@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace RingCentralOAuthFunctions.Tests.Browser;
+
+/// <summary>
+/// One headless Debian Chromium (driven by Playwright's bundled driver, nothing downloaded) and the compiled front-end
+/// module, shared by the tests of a class. Does nothing where the tests are skipped; under <c>REQUIRE_BROWSER=1</c> a
+/// missing prerequisite fails every test with the reason.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private static readonly string[] ChromiumArgs =
+        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private string? _moduleJavaScript;
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser did not start.");
+
+    /// <summary><c>docs/frontend/ringcentralOAuth.ts</c> compiled by tsc.</summary>
+    public string ModuleJavaScript => _moduleJavaScript ?? throw new InvalidOperationException("The front-end module was not compiled.");
+
+    /// <summary>Where screenshots go: <c>screenshots/</c> in the test output directory.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        if (BrowserEnvironment.SkipReason() is not null) return;
+        if (BrowserEnvironment.MissingPrerequisite() is { } missing)
+            throw new InvalidOperationException($"{BrowserEnvironment.RequireVariable}=1 but the browser tests cannot run: {missing}");
+
+        var compile = FrontEndModule.CompileAsync();
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserEnvironment.ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+            Timeout = 30_000,
+        });
+        _moduleJavaScript = await compile;
+        Directory.CreateDirectory(ScreenshotDirectory);
+    }
+
+    /// <summary>A fresh browser profile whose pages hold a signed-in session with <paramref name="accessToken"/>.</summary>
+    public async Task<IBrowserContext> NewSignedInContextAsync(string accessToken)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 600, Height = 700 } });
+        context.SetDefaultTimeout(10_000);
+        await context.AddInitScriptAsync($"window.__session = {{ access_token: {JsonSerializer.Serialize(accessToken)} }};");
+        return context;
+    }
+
+    public static string ScreenshotPath(string name) => Path.Combine(ScreenshotDirectory, name + ".png");
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.CloseAsync();
+        _playwright?.Dispose();
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+using RingCentralOAuthFunctions.Fakes;
+using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Tests.Framework;
+using static Microsoft.Playwright.Assertions;
+
+namespace RingCentralOAuthFunctions.Tests.Browser;
+
+/// <summary>
+/// The ERP's popup flow in a real browser, across three loopback origins: the stand-in ERP (A) running the documented
+/// front-end module, our service (B) and the fake RingCentral (C); plus a page on an origin the service does not allow (D).
+/// </summary>
+public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private const string Email = "jane@rebar.test";
+
+    // Texts of docs/frontend/ringcentralOAuth.ts (ringCentralOAuthMessages).
+    private const string SignInAgain = "Your session has expired. Please sign in again.";
+    private const string NetworkFailure = "Could not reach the RingCentral connection service. Check your internet connection and try again.";
+
+    [BrowserFact]
+    public async Task Connect_popup_stores_the_connection_and_tells_the_opener_then_disconnect_clears_it()
+    {
+        await using var erp = await StandInErp.StartAsync(browser.ModuleJavaScript);
+        await using var host = await StartServiceForAsync(erp);
+        var userId = Guid.NewGuid();
+        await using var context = await browser.NewSignedInContextAsync(host.Supabase.MintAccessToken(userId, Email));
+        var navigations = RecordNavigations(context);
+        var page = await OpenIntegrationsAsync(context, erp);
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+
+        var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
+        var popupClosed = ClosedAsync(popup);
+        await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?", StringComparison.Ordinal));
+        await Expect(popup.Locator("#message")).ToHaveTextAsync($"Connected as {Email}!");
+        await popup.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("popup-success") });
+
+        // The opener got oauth-success from its own origin, the popup closed itself, the statuses were reloaded.
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
+        await popupClosed.WaitAsync(TimeSpan.FromSeconds(5));
+        await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {Email}");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("erp-connected") });
+
+        // The popup went A -> C (authorize) -> B (callback) -> A (callback page), with no redirect_uri from the browser.
+        var popupTrail = navigations.Where(u => !u.StartsWith(erp.Url + "/?", StringComparison.Ordinal) && u != erp.Url + "/").ToList();
+        Assert.Collection(popupTrail,
+            u => Assert.StartsWith(host.RingCentral.Url + "/restapi/oauth/authorize?", u),
+            u => Assert.StartsWith(host.CallbackUrl + "?", u),
+            u => Assert.StartsWith(erp.CallbackUrl + "?status=success", u));
+
+        var issued = Assert.Single(host.RingCentral.Issued);
+        var tokens = host.Supabase.Row(FakeSupabase.TokensTable, userId);
+        Assert.NotNull(tokens);
+        Assert.Equal(issued.RefreshToken, (string?)tokens["refresh_token"]);
+        Assert.Equal(Email, (string?)tokens["rc_email"]);
+        var connection = host.Supabase.Row(FakeSupabase.ConnectionsTable, userId);
+        Assert.NotNull(connection);
+        Assert.Equal("connected", (string?)connection["status"]);
+
+        await page.Locator("#disconnect").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+        Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, userId));
+        Assert.Null(host.Supabase.Row(FakeSupabase.ConnectionsTable, userId));
+        Assert.Equal([issued.RefreshToken], host.RingCentral.Revoked);
+    }
+
+    [BrowserFact]
+    public async Task Cancel_shows_the_fixed_message_and_refused_callers_get_clear_errors()
+    {
+        await using var erp = await StandInErp.StartAsync(browser.ModuleJavaScript);
+        await using var stranger = await StandInErp.StartAsync(browser.ModuleJavaScript);
+        await using var host = await StartServiceForAsync(erp);
+        stranger.ServiceBaseUrl = host.BaseUrl;
+        host.RingCentral.AuthorizeError = "access_denied";
+        var userId = Guid.NewGuid();
+        await using var context = await browser.NewSignedInContextAsync(host.Supabase.MintAccessToken(userId, Email));
+        var page = await OpenIntegrationsAsync(context, erp);
+
+        // (b) The user cancels at RingCentral: the popup shows the fixed text; nothing is exchanged or written.
+        var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
+        await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=error", StringComparison.Ordinal));
+        await Expect(popup.Locator("#message")).ToHaveTextAsync(CallbackMessages.Cancelled);
+        await popup.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("popup-cancelled") });
+        Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.ConnectionsTable));
+
+        // The user closes the popup: the opener notices (popup.closed polling) and reloads the status.
+        await popup.CloseAsync();
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "closed");
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+
+        // 401: a token the service refuses asks the user to sign in again, and opens no popup.
+        await page.EvaluateAsync("() => { window.__session = { access_token: 'expired.or.forged' }; }");
+        await page.Locator("#connect").ClickAsync();
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-kind", "unauthorized");
+        await Expect(page.Locator("#result")).ToHaveTextAsync(SignInAgain);
+        Assert.Single(context.Pages);
+
+        // (c) A page on an origin not in Cors:AllowedOrigins, with a valid token: the browser refuses the answer.
+        var strangerPage = await context.NewPageAsync();
+        var authUrlFailed = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        strangerPage.RequestFailed += (_, request) =>
+        {
+            if (request.Url == host.BaseUrl + "/api/ringcentral/auth-url") authUrlFailed.TrySetResult(request.Failure);
+        };
+        await strangerPage.GotoAsync(stranger.Url + "/");
+        await Expect(strangerPage.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        var startsBefore = ConnectStartedCount(host);
+        await strangerPage.Locator("#connect").ClickAsync();
+        await Expect(strangerPage.Locator("#result")).ToHaveAttributeAsync("data-kind", "network");
+        await Expect(strangerPage.Locator("#result")).ToHaveTextAsync(NetworkFailure);
+        await strangerPage.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("stranger-origin-refused") });
+        Assert.NotNull(await authUrlFailed.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(startsBefore, ConnectStartedCount(host));
+        Assert.Equal(2, context.Pages.Count);
+    }
+
+    /// <summary>Our service (B) sending the popup back to <paramref name="erp"/>'s callback page and allowing only its origin.</summary>
+    private static async Task<ServiceHost> StartServiceForAsync(StandInErp erp)
+    {
+        var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["OAuth:AppRedirectUrl"] = erp.CallbackUrl,
+            ["Cors:AllowedOrigins"] = erp.Url,
+        });
+        erp.ServiceBaseUrl = host.BaseUrl;
+        return host;
+    }
+
+    private static async Task<IPage> OpenIntegrationsAsync(IBrowserContext context, StandInErp erp)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(erp.Url + "/");
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        return page;
+    }
+
+    private static ConcurrentQueue<string> RecordNavigations(IBrowserContext context)
+    {
+        var urls = new ConcurrentQueue<string>();
+        context.Request += (_, request) =>
+        {
+            if (request.IsNavigationRequest) urls.Enqueue(request.Url);
+        };
+        return urls;
+    }
+
+    private static Task ClosedAsync(IPage page)
+    {
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        page.Close += (_, _) => closed.TrySetResult();
+        if (page.IsClosed) closed.TrySetResult();
+        return closed.Task;
+    }
+
+    private static int ConnectStartedCount(ServiceHost host) =>
+        host.Logs.GetSnapshot().Count(r => r.Id.Name == "ConnectStarted");
+}

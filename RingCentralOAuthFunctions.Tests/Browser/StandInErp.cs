@@ -1,0 +1,202 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace RingCentralOAuthFunctions.Tests.Browser;
+
+/// <summary>
+/// A stand-in for the ERP's pages on its own loopback origin: <c>/</c> is an Integrations card that uses the compiled
+/// front-end module exactly as documented (base URL from the build-time environment, token from the session), and
+/// <c>/integrations/callback</c> behaves as the ERP's callback page does (see shared/reference/existing-system.md).
+/// </summary>
+internal sealed class StandInErp : IAsyncDisposable
+{
+    /// <summary>How long the callback page waits before closing itself on success, as the ERP's does.</summary>
+    public const int CloseDelayMs = 1500;
+
+    private readonly WebApplication _app;
+
+    private StandInErp(WebApplication app)
+    {
+        _app = app;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Url = address.TrimEnd('/');
+    }
+
+    /// <summary>The origin, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public string Url { get; }
+
+    public string CallbackUrl => Url + "/integrations/callback";
+
+    /// <summary>What Vite would inject as <c>import.meta.env.VITE_RINGCENTRAL_OAUTH_BASE_URL</c>.</summary>
+    public string? ServiceBaseUrl { get; set; }
+
+    public static async Task<StandInErp> StartAsync(string moduleJavaScript)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        StandInErp? erp = null;
+        app.MapGet("/", () => Html(IndexPage));
+        app.MapGet("/integrations/callback", () => Html(CallbackPage));
+        app.MapGet("/" + FrontEndModule.CompiledFile, () => Results.Text(moduleJavaScript, "text/javascript; charset=utf-8"));
+        app.MapGet("/env.js", () => Results.Text(
+            "window.__env = " + JsonSerializer.Serialize(new Dictionary<string, string?> { ["VITE_RINGCENTRAL_OAUTH_BASE_URL"] = erp!.ServiceBaseUrl }) + ";",
+            "text/javascript; charset=utf-8"));
+        await app.StartAsync();
+        erp = new StandInErp(app);
+        return erp;
+    }
+
+    private static IResult Html(string body) => Results.Text(body, "text/html; charset=utf-8");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private const string Style = """
+        <style>
+          body { font-family: "DejaVu Sans", sans-serif; margin: 0; background: #f4f5f7; color: #1f2933; }
+          header { background: #1f2933; color: #fff; padding: 12px 24px; font-weight: bold; }
+          main { padding: 24px; }
+          .card { background: #fff; border: 1px solid #d9dde3; border-radius: 8px; padding: 16px 20px; max-width: 520px; }
+          .card h2 { margin: 0 0 8px; font-size: 18px; }
+          button { font-size: 14px; padding: 6px 14px; margin-right: 8px; border-radius: 6px; border: 1px solid #9aa5b1; background: #fff; }
+          button.primary { background: #0a66e4; border-color: #0a66e4; color: #fff; }
+          #result:empty { display: none; }
+          #result { margin-top: 12px; padding: 8px 10px; border-radius: 6px; background: #eef2f7; }
+          #result[data-kind] { background: #fde8e8; color: #9b1c1c; }
+          .outcome { max-width: 460px; margin: 80px auto; text-align: center; background: #fff; border: 1px solid #d9dde3; border-radius: 8px; padding: 32px; }
+          .outcome.success h1 { color: #057a55; }
+          .outcome.error h1 { color: #c81e1e; }
+        </style>
+        """;
+
+    /// <summary>
+    /// The Integrations card. <c>window.__session</c> stands in for supabase-js's stored session (the test injects a
+    /// token minted by the fake Supabase); the rest is the documented use of the module.
+    /// </summary>
+    private static readonly string IndexPage = $$"""
+        <!doctype html>
+        <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <title>Integrations - stand-in ERP</title>
+          {{Style}}
+          <script src="/env.js"></script>
+        </head>
+        <body>
+          <header>rebar.shop ERP (stand-in)</header>
+          <main>
+            <section class="card">
+              <h2>RingCentral</h2>
+              <p id="status">Loading...</p>
+              <button id="connect" class="primary">Connect</button>
+              <button id="disconnect">Disconnect</button>
+              <p id="result" role="status"></p>
+            </section>
+          </main>
+          <script type="module">
+            import { createRingCentralOAuth, RingCentralOAuthError } from "/ringcentralOAuth.js";
+
+            const ringCentral = createRingCentralOAuth({
+              baseUrl: window.__env.VITE_RINGCENTRAL_OAUTH_BASE_URL,
+              getAccessToken: async () => window.__session?.access_token,
+              window,
+            });
+            const status = document.getElementById("status");
+            const result = document.getElementById("result");
+
+            function showError(error) {
+              result.dataset.kind = error instanceof RingCentralOAuthError ? error.kind : "unknown";
+              result.textContent = error instanceof Error ? error.message : String(error);
+            }
+
+            async function reloadStatus() {
+              try {
+                const s = await ringCentral.getStatus();
+                status.dataset.status = s.status;
+                status.textContent = s.status === "connected" ? `Connected as ${s.email}`
+                  : s.status === "error" ? `Error: ${s.error}` : "Not connected";
+              } catch (error) {
+                status.dataset.status = "unknown";
+                status.textContent = "Status unavailable";
+                showError(error);
+              }
+            }
+
+            document.getElementById("connect").addEventListener("click", async () => {
+              delete result.dataset.kind;
+              delete result.dataset.outcome;
+              result.textContent = "Connecting...";
+              try {
+                const outcome = await ringCentral.connect();
+                result.dataset.outcome = outcome;
+                result.textContent = outcome === "success" ? "RingCentral connected." : `Popup ended: ${outcome}.`;
+              } catch (error) {
+                showError(error);
+              }
+              await reloadStatus();
+            });
+
+            document.getElementById("disconnect").addEventListener("click", async () => {
+              try {
+                await ringCentral.disconnect();
+                result.textContent = "RingCentral disconnected.";
+              } catch (error) {
+                showError(error);
+              }
+              await reloadStatus();
+            });
+
+            await reloadStatus();
+            document.body.dataset.ready = "true";
+          </script>
+        </body>
+        </html>
+        """;
+
+    /// <summary>The popup's last stop, as the ERP's: success posts <c>oauth-success</c> to the opener and closes; error shows <c>message</c>.</summary>
+    private static readonly string CallbackPage = $$"""
+        <!doctype html>
+        <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <title>Connecting - stand-in ERP</title>
+          {{Style}}
+        </head>
+        <body>
+          <section class="outcome" id="outcome">
+            <h1 id="title">Connecting...</h1>
+            <p id="message"></p>
+          </section>
+          <script>
+            const query = new URLSearchParams(window.location.search);
+            const outcome = document.getElementById("outcome");
+            const title = document.getElementById("title");
+            const message = document.getElementById("message");
+            if (query.get("status") === "success") {
+              outcome.className = "outcome success";
+              title.textContent = "Success";
+              const email = query.get("email");
+              message.textContent = email ? `Connected as ${email}!` : "Connected!";
+              if (window.opener) window.opener.postMessage({ type: "oauth-success" }, "*");
+              setTimeout(() => window.close(), {{CloseDelayMs}});
+            } else if (query.get("status") === "error") {
+              outcome.className = "outcome error";
+              title.textContent = "Connection failed";
+              message.textContent = query.get("message") || "Connection failed";
+            }
+          </script>
+        </body>
+        </html>
+        """;
+}

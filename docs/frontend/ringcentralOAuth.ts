@@ -1,0 +1,211 @@
+/**
+ * The ERP's client for the RingCentral OAuth service (GetAuthUrl, Status, Disconnect and the popup flow).
+ *
+ * Copy this file unchanged into the ERP (e.g. `src/lib/ringcentralOAuth.ts`); `docs/frontend.md` shows the few
+ * lines of `src/hooks/useIntegrations.ts` that use it. It imports nothing: the base URL, the way to get the user's
+ * Supabase access token and the browser window are passed in, so the very same file is type-checked, compiled and
+ * run in the repository's browser test.
+ *
+ * It never sends a redirect URI: the service has its own, registered at RingCentral.
+ */
+
+/** The user's connection, as `GET /api/ringcentral/status` reports it. */
+export type RingCentralStatus =
+  | { status: "connected"; email: string }
+  | { status: "not_connected" }
+  | { status: "error"; error: string; email?: string };
+
+/**
+ * How a popup flow ended. `success`: the ERP's callback page posted `oauth-success` (the rows are already
+ * written). `closed`: the popup was closed without it (cancelled, or an error the popup showed). `timeout`: still
+ * open after the time limit. In every case, reload the statuses.
+ */
+export type ConnectOutcome = "success" | "closed" | "timeout";
+
+/**
+ * `unauthorized`: no session or the service refused the token (ask the user to sign in again).
+ * `network`: the service could not be reached (offline, DNS, CORS refusal, timeout).
+ * `unavailable`: the service answered with an error; the message is the service's own, fixed text.
+ * `popup_blocked`: the browser refused to open the popup.
+ * `not_configured`: the ERP was built without `VITE_RINGCENTRAL_OAUTH_BASE_URL`.
+ */
+export type RingCentralOAuthErrorKind = "unauthorized" | "network" | "unavailable" | "popup_blocked" | "not_configured";
+
+/** Texts shown to the user. The service's own error texts (`{"error": "..."}`) are fixed and safe to show too. */
+export const ringCentralOAuthMessages = {
+  signInAgain: "Your session has expired. Please sign in again.",
+  network: "Could not reach the RingCentral connection service. Check your internet connection and try again.",
+  unexpected: "Something went wrong. Try again shortly.",
+  popupBlocked: "The RingCentral sign-in window was blocked. Allow pop-ups for this site and try again.",
+  notConfigured: "The RingCentral connection is not set up in this app. Please contact your administrator.",
+} as const;
+
+export class RingCentralOAuthError extends Error {
+  readonly kind: RingCentralOAuthErrorKind;
+  /** The HTTP status, when the service answered. */
+  readonly httpStatus: number | undefined;
+
+  constructor(kind: RingCentralOAuthErrorKind, message: string, httpStatus?: number) {
+    super(message);
+    this.name = "RingCentralOAuthError";
+    this.kind = kind;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** The part of `window` used here; pass the real `window`. */
+export type BrowserWindow = Pick<
+  Window,
+  "location" | "fetch" | "open" | "addEventListener" | "removeEventListener" | "setInterval" | "clearInterval" | "setTimeout" | "clearTimeout"
+>;
+
+export interface RingCentralOAuthOptions {
+  /** The service's base URL, e.g. `https://<function-app>.azurewebsites.net` (from `VITE_RINGCENTRAL_OAUTH_BASE_URL`). */
+  baseUrl: string | undefined;
+  /** The signed-in user's Supabase access token, or null/undefined when there is no session. */
+  getAccessToken: () => Promise<string | null | undefined> | string | null | undefined;
+  window: BrowserWindow;
+  /** Longest wait for one API call, in ms (default 20 s). */
+  requestTimeoutMs?: number;
+  /** Longest wait for the popup, in ms (default 5 min). */
+  popupTimeoutMs?: number;
+  /** How often `popup.closed` is checked, in ms (default 1 s). */
+  pollIntervalMs?: number;
+}
+
+export interface RingCentralOAuthClient {
+  /** `POST /api/ringcentral/auth-url`: the RingCentral authorize URL for the signed-in user. */
+  getAuthUrl(): Promise<string>;
+  /** `GET /api/ringcentral/status`. */
+  getStatus(): Promise<RingCentralStatus>;
+  /** `POST /api/ringcentral/disconnect`. */
+  disconnect(): Promise<void>;
+  /**
+   * Gets the authorize URL, opens it in the `oauth_ringcentral` popup and waits for the ERP's callback page to post
+   * `oauth-success`, for the popup to close, or for the time limit. Call it from a click handler (popup blockers).
+   * A second call while a popup is open focuses that popup and waits for the same outcome.
+   */
+  connect(): Promise<ConnectOutcome>;
+}
+
+export const popupName = "oauth_ringcentral";
+export const popupFeatures = "width=600,height=700";
+export const successMessageType = "oauth-success";
+
+const apiPrefix = "/api/ringcentral/";
+
+export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCentralOAuthClient {
+  const win = options.window;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
+  const popupTimeoutMs = options.popupTimeoutMs ?? 5 * 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  let pending: { popup: Window; outcome: Promise<ConnectOutcome> } | null = null;
+
+  async function call(method: "GET" | "POST", route: string): Promise<Record<string, unknown>> {
+    const baseUrl = (options.baseUrl ?? "").trim().replace(/\/+$/, "");
+    if (!baseUrl) throw new RingCentralOAuthError("not_configured", ringCentralOAuthMessages.notConfigured);
+
+    const token = await options.getAccessToken();
+    if (!token) throw new RingCentralOAuthError("unauthorized", ringCentralOAuthMessages.signInAgain);
+
+    const abort = new AbortController();
+    const timer = win.setTimeout(() => abort.abort(), requestTimeoutMs);
+    let response: Response;
+    let body: unknown;
+    try {
+      response = await win.fetch(baseUrl + apiPrefix + route, {
+        method,
+        headers: { Authorization: `Bearer ${token}` },
+        cache: "no-store",
+        credentials: "omit",
+        signal: abort.signal,
+      });
+      body = await response.json().catch(() => null);
+    } catch {
+      // fetch rejects only when no answer could be read: offline, DNS, refused by CORS, or our timeout.
+      throw new RingCentralOAuthError("network", ringCentralOAuthMessages.network);
+    } finally {
+      win.clearTimeout(timer);
+    }
+
+    if (response.status === 401) throw new RingCentralOAuthError("unauthorized", ringCentralOAuthMessages.signInAgain, 401);
+    const json = body !== null && typeof body === "object" ? (body as Record<string, unknown>) : null;
+    if (!response.ok || json === null) {
+      const text = typeof json?.error === "string" && json.error ? json.error : ringCentralOAuthMessages.unexpected;
+      throw new RingCentralOAuthError("unavailable", text, response.status);
+    }
+
+    return json;
+  }
+
+  async function getAuthUrl(): Promise<string> {
+    const { authUrl } = await call("POST", "auth-url");
+    if (typeof authUrl !== "string" || !/^https?:\/\//i.test(authUrl)) {
+      throw new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected);
+    }
+
+    return authUrl;
+  }
+
+  async function getStatus(): Promise<RingCentralStatus> {
+    const body = await call("GET", "status");
+    const email = typeof body.email === "string" ? body.email : undefined;
+    switch (body.status) {
+      case "connected":
+        return { status: "connected", email: email ?? "" };
+      case "error":
+        return { status: "error", error: typeof body.error === "string" ? body.error : ringCentralOAuthMessages.unexpected, email };
+      case "not_connected":
+        return { status: "not_connected" };
+      default:
+        throw new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected);
+    }
+  }
+
+  async function disconnect(): Promise<void> {
+    await call("POST", "disconnect");
+  }
+
+  function waitForPopup(popup: Window): Promise<ConnectOutcome> {
+    return new Promise<ConnectOutcome>((resolve) => {
+      let poll: number | undefined;
+      let deadline: number | undefined;
+      const finish = (outcome: ConnectOutcome) => {
+        win.removeEventListener("message", onMessage);
+        win.clearInterval(poll);
+        win.clearTimeout(deadline);
+        if (pending?.popup === popup) pending = null;
+        resolve(outcome);
+      };
+      // Only the ERP's own callback page, in this popup, may report success: the callback page posts with
+      // targetOrigin "*", so the check is made here, on the receiving side.
+      function onMessage(event: MessageEvent) {
+        if (event.origin !== win.location.origin || event.source !== popup) return;
+        const data: unknown = event.data;
+        if (data !== null && typeof data === "object" && (data as { type?: unknown }).type === successMessageType) finish("success");
+      }
+
+      win.addEventListener("message", onMessage);
+      poll = win.setInterval(() => {
+        if (popup.closed) finish("closed");
+      }, pollIntervalMs);
+      deadline = win.setTimeout(() => finish("timeout"), popupTimeoutMs);
+    });
+  }
+
+  async function connect(): Promise<ConnectOutcome> {
+    if (pending && !pending.popup.closed) {
+      pending.popup.focus();
+      return pending.outcome;
+    }
+
+    const authUrl = await getAuthUrl();
+    const popup = win.open(authUrl, popupName, popupFeatures);
+    if (!popup) throw new RingCentralOAuthError("popup_blocked", ringCentralOAuthMessages.popupBlocked);
+    const outcome = waitForPopup(popup);
+    pending = { popup, outcome };
+    return outcome;
+  }
+
+  return { getAuthUrl, getStatus, disconnect, connect };
+}
