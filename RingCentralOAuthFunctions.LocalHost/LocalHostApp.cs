@@ -14,8 +14,8 @@ public static class LocalHostApp
     public const string DefaultUrl = "http://127.0.0.1:7071";
     public const string CorsPolicy = "erp";
 
-    /// <summary>Longest request body accepted; the API reads no body, so this only refuses abuse early.</summary>
-    public const long MaxRequestBodyBytes = 16 * 1024;
+    /// <summary>Longest request body accepted (no route reads one); the handlers also refuse by Content-Length.</summary>
+    public const long MaxRequestBodyBytes = RequestLimits.MaxBodyBytes;
 
     /// <param name="configure">Runs before the app's services are added: tests add settings, loggers or a clock here.</param>
     /// <param name="useLocalSettingsFile">Read <c>local.settings.json</c> (tests turn this off so a developer's file cannot leak in).</param>
@@ -30,7 +30,7 @@ public static class LocalHostApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.MaxRequestLineSize = 8 * 1024;
         });

@@ -5,11 +5,12 @@ using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.Endpoints;
 
-/// <summary>The gate of every API route: settings ready, then a verified Supabase access token in <c>Authorization: Bearer</c>.</summary>
+/// <summary>The gate of every API route: a sane request size, settings ready, then a verified Supabase access token in <c>Authorization: Bearer</c>.</summary>
 public sealed class BearerAuthentication(SettingsCheck settings, IUserTokenValidator validator)
 {
     public async Task<(AuthenticatedUser? User, IResult? Refusal)> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (await RequestLimits.BodyTooLargeAsync(request, cancellationToken)) return (null, RequestLimits.TooLarge(request));
         if (!await settings.IsReadyAsync(cancellationToken))
             return (null, ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.NotConfigured));
 

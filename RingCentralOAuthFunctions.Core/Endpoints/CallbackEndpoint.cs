@@ -40,6 +40,9 @@ public sealed class CallbackEndpoint(
 
     private async Task<IResult> CompleteAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (await RequestLimits.BodyTooLargeAsync(request, cancellationToken))
+            return Failed(request, null, "request_too_large", CallbackMessages.InvalidState);
+
         var query = request.Query;
         if (query.ContainsKey("error"))
         {
