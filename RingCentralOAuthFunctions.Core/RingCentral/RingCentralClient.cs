@@ -10,13 +10,13 @@ namespace RingCentralOAuthFunctions.RingCentral;
 
 public interface IRingCentralClient
 {
-    /// <summary>Exchanges a code once (never retried: a code is single-use). Failures come back as <see cref="RingCentralFailure"/>, not exceptions.</summary>
+    /// <summary>Exchanges a code once (never retried: a code is single-use). Failures, timeouts included, come back as <see cref="RingCentralFailure"/>, not exceptions.</summary>
     Task<(RingCentralTokens? Tokens, RingCentralFailure? Failure)> ExchangeCodeAsync(string code, string codeVerifier, CancellationToken cancellationToken);
 
     /// <summary>The extension's <c>contact.email</c>, else its <c>name</c>, else empty; null when the lookup failed.</summary>
     Task<(string? Label, int? HttpStatus)> GetAccountLabelAsync(string accessToken, CancellationToken cancellationToken);
 
-    /// <summary>Revokes a token (a refresh token ends the whole session). Not retried.</summary>
+    /// <summary>Revokes a token (a refresh token ends the whole session). Not retried; a timeout is a failure, not an exception.</summary>
     Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken);
 }
 
@@ -40,9 +40,17 @@ public sealed class RingCentralClient(
         };
         await AddClientAuthAsync(request, cancellationToken);
 
-        using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient)
-            .RequestAuthorizationCodeTokenAsync(request, cancellationToken);
+        TokenResponse response;
+        try
+        {
+            response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RequestAuthorizationCodeTokenAsync(request, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, TimedOut);
+        }
 
+        using var _ = response;
         if (response.IsError) return (null, Classify(response));
         if (string.IsNullOrEmpty(response.RefreshToken) || string.IsNullOrEmpty(response.AccessToken))
             return (null, new RingCentralFailure(RingCentralFailure.BadResponse, null, (int)response.HttpStatusCode));
@@ -73,7 +81,7 @@ public sealed class RingCentralClient(
                 return (Trim(name.GetString()!), (int)response.StatusCode);
             return ("", (int)response.StatusCode);
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException or Polly.ExecutionRejectedException)
         {
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
             return (null, null);
@@ -84,9 +92,19 @@ public sealed class RingCentralClient(
     {
         var request = new TokenRevocationRequest { Address = Endpoint(RingCentralEndpoints.Revoke), Token = token };
         await AddClientAuthAsync(request, cancellationToken);
-        using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RevokeTokenAsync(request, cancellationToken);
-        return response.IsError ? Classify(response) : null;
+        try
+        {
+            using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RevokeTokenAsync(request, cancellationToken);
+            return response.IsError ? Classify(response) : null;
+        }
+        catch (OperationCanceledException)
+        {
+            return TimedOut;
+        }
     }
+
+    /// <summary>No answer within the client's timeout or the caller's budget.</summary>
+    private static readonly RingCentralFailure TimedOut = new(RingCentralFailure.Unavailable, null, null);
 
     private async Task AddClientAuthAsync(ProtocolRequest request, CancellationToken cancellationToken)
     {
@@ -111,6 +129,7 @@ public sealed class RingCentralClient(
             HttpStatusCode.TooManyRequests => new(RingCentralFailure.RateLimited, code, status),
             HttpStatusCode.Unauthorized => new(RingCentralFailure.Unauthorized, code, status),
             >= HttpStatusCode.InternalServerError => new(RingCentralFailure.Unavailable, code, status),
+            _ when response.ErrorType == ResponseErrorType.Exception && status is >= 200 and < 300 => new(RingCentralFailure.BadResponse, null, status),
             _ when response.ErrorType == ResponseErrorType.Exception => new(RingCentralFailure.Unavailable, null, status),
             _ when response.ErrorType == ResponseErrorType.Protocol => new(RingCentralFailure.Rejected, code, status),
             _ => new(RingCentralFailure.BadResponse, code, status),

@@ -23,6 +23,7 @@ public sealed class StateProtector(TimeProvider time)
     private const int TagSize = 16;
     private const int HeaderSize = 1 + StateKeyRing.KeyIdSize;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+    private const long MaxUnixSeconds = 253_402_300_799; // DateTimeOffset.MaxValue
     private static readonly byte[] Context = "ringcentral-oauth-functions/state/v1"u8.ToArray();
 
     public string Seal(Guid userId, string codeVerifier, StateKeyRing keys)
@@ -95,6 +96,8 @@ public sealed class StateProtector(TimeProvider time)
         if (payload is null || payload.UserId == Guid.Empty || !OAuth.Pkce.IsWellFormedVerifier(payload.CodeVerifier))
             return StateRejection.Malformed;
         if (payload.Purpose != OAuthState.RingCentralPurpose) return StateRejection.WrongPurpose;
+
+        if (payload.IssuedAt is < 0 or > MaxUnixSeconds || payload.ExpiresAt is < 0 or > MaxUnixSeconds) return StateRejection.Malformed;
 
         var now = time.GetUtcNow();
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(payload.IssuedAt);

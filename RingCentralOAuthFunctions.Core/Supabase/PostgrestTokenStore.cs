@@ -125,7 +125,7 @@ public sealed class PostgrestTokenStore(
         {
             response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
         {
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
             Log.StoreRequestFailed(logger, operation, table, null, "no-response");

@@ -69,7 +69,8 @@ public sealed class SupabaseJwks(IHttpClientFactory httpClients, IOptions<Supaba
                 _fetchedAt = now;
                 return _keys;
             }
-            catch (Exception ex) when (ex is HttpRequestException or ArgumentException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or ArgumentException or Polly.ExecutionRejectedException
+                                       or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 if (_keys is not null)
                 {

@@ -84,9 +84,7 @@ public sealed class TokenEndpointFaultTests
             CallbackMessages.Rejected, CallbackMessages.ProviderUnavailable);
     }
 
-    [Fact(Skip = "BUG: RingCentralClient.Classify maps every ResponseErrorType.Exception to provider_unavailable, so a 200 whose body is not JSON "
-                 + "(a JsonException, not a network failure) is logged as exchange_provider_unavailable with the 5xx/timeout operator hint, "
-                 + "while RingCentralFailure.BadResponse documents 'not JSON, or no refresh_token'")]
+    [Fact]
     public async Task A_200_that_is_not_json_is_classified_as_a_bad_response()
     {
         await using var scenario = await FailedReconnectAsync(new Fault(200, "<html><body>Maintenance</body></html>", "text/html"), CallbackMessages.Rejected);
