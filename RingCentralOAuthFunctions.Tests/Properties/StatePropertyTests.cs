@@ -9,7 +9,7 @@ namespace RingCentralOAuthFunctions.Tests.Properties;
 /// <summary>
 /// Hostile <c>state</c> values against <see cref="StateProtector.TryUnseal"/> directly: random input, truncations, bit
 /// flips, other purposes, expired states and states sealed with retired or unknown keys are never accepted. Each
-/// property runs thousands of generated cases (about 25,000 in all); a failure prints the shrunk case and its seed.
+/// property runs thousands of generated cases (about 29,000 in all); a failure prints the shrunk case and its seed.
 /// </summary>
 public sealed class StatePropertyTests
 {
