@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Polly;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Endpoints;
@@ -33,6 +34,7 @@ public static class ServiceCollectionExtensions
         AddSecrets(services, configuration);
 
         AddHttpClients(services);
+        KeepCredentialsOutOfFrameworkLogs(services);
 
         services.TryAddSingleton<SettingsCheck>();
         services.TryAddSingleton<StateProtector>();
@@ -85,13 +87,22 @@ public static class ServiceCollectionExtensions
     private static void AddHttpClients(IServiceCollection services)
     {
         // The token endpoint is called once per code and never retried: a code is single-use and lives about 60 s.
-        services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10));
+        // The factory's request loggers are removed from every client: their Trace lines carry the raw apikey and
+        // Authorization header values (service-role key, Basic client credentials, access tokens) in structured fields.
+        services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
 
         // Idempotent calls (extension GET, PostgREST selects/upserts/deletes, JWKS) may retry briefly.
-        services.AddHttpClient(RingCentralEndpoints.ApiClient).AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
-        services.AddHttpClient(PostgrestTokenStore.HttpClientName).AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
-        services.AddHttpClient(SupabaseJwks.HttpClientName).AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
+        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
+        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
+        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
     }
+
+    /// <summary>
+    /// ASP.NET Core's "Request starting/finished" lines print the full URL: for the Callback that is the
+    /// authorization code and the state. Only their warnings are kept; the app's own events say what happened.
+    /// </summary>
+    private static void KeepCredentialsOutOfFrameworkLogs(IServiceCollection services) =>
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
 
     private static void Retry(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, TimeSpan total)
     {

@@ -22,7 +22,7 @@ public sealed class CallbackEndpoint(
     Telemetry telemetry,
     ILogger<CallbackEndpoint> logger)
 {
-    /// <summary>RingCentral's codes are far shorter; anything longer is not a code.</summary>
+    /// <summary>RingCentral's codes are far shorter, and printable ASCII without spaces; anything else is not a code.</summary>
     public const int MaxCodeLength = 2048;
 
     public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -59,7 +59,7 @@ public sealed class CallbackEndpoint(
             return Failed(request, null, "state_" + rejection.ToString().ToLowerInvariant(), CallbackMessages.InvalidState);
 
         var authorizationCode = Single(query, "code");
-        if (authorizationCode is not { Length: > 0 and <= MaxCodeLength } || authorizationCode.Any(char.IsControl))
+        if (authorizationCode is not { Length: > 0 and <= MaxCodeLength } || !authorizationCode.All(c => c is > ' ' and < '\u007f'))
             return Failed(request, state!.UserId, "missing_code", CallbackMessages.MissingCode);
 
         var result = await flow.CompleteAsync(state!, authorizationCode, cancellationToken);

@@ -95,6 +95,7 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         {
             Log.ConnectSucceeded(logger, userId, !string.IsNullOrEmpty(label));
             telemetry.ConnectSucceeded();
+            RevokeReplacedInBackground(userId, previousTokens, tokens);
             return ConnectResult.Success(label);
         }
 
@@ -127,6 +128,22 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         // A token row that could not be restored holds the new tokens: revoking them would break it.
         var revoked = restored && await RevokeAsync(tokens.RefreshToken);
         Log.ConnectRolledBack(logger, userId, revoked);
+    }
+
+    /// <summary>
+    /// The refresh token a reconnect replaced is no longer stored anywhere, so it is revoked (best effort, off the
+    /// popup's critical path). Shared JWT credentials (<c>jwt:</c>) are not this user's to revoke.
+    /// </summary>
+    private void RevokeReplacedInBackground(Guid userId, TokenRow? previous, RingCentralTokens current)
+    {
+        if (previous is not { RefreshToken: { Length: > 0 } replaced } || replaced == current.RefreshToken
+            || replaced.StartsWith(Endpoints.DisconnectEndpoint.SharedJwtPrefix, StringComparison.Ordinal))
+            return;
+
+        _ = Task.Run(async () =>
+        {
+            if (!await RevokeAsync(replaced)) Log.RevokeFailed(logger, userId, null, "replaced-token");
+        });
     }
 
     private async Task<bool> RevokeAsync(string refreshToken)

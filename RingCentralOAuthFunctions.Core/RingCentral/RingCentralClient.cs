@@ -53,7 +53,11 @@ public sealed class RingCentralClient(
         using var _ = response;
         if (response.IsError) return (null, Classify(response));
         if (string.IsNullOrEmpty(response.RefreshToken) || string.IsNullOrEmpty(response.AccessToken))
+        {
+            // Unusable without a refresh token: do not leave the access token valid either.
+            if (!string.IsNullOrEmpty(response.AccessToken)) await RevokeAsync(response.AccessToken, cancellationToken);
             return (null, new RingCentralFailure(RingCentralFailure.BadResponse, null, (int)response.HttpStatusCode));
+        }
 
         var lifetime = response.ExpiresIn > 0 ? response.ExpiresIn : 3600;
         return (new RingCentralTokens(response.AccessToken, response.RefreshToken, time.GetUtcNow().AddSeconds(lifetime)), null);

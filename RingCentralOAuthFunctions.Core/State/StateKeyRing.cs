@@ -5,8 +5,9 @@ namespace RingCentralOAuthFunctions.State;
 
 /// <summary>
 /// The keys that seal <c>state</c>: <c>OAuth:StateKey</c> is one or more base64 32-byte keys, comma-separated,
-/// the first sealing new states and every one opening them (rotation: put the new key first, keep the old one
-/// for at least the state lifetime, then drop it). Each key's id is the first 4 bytes of its SHA-256, so no
+/// the first sealing new states and every one opening them. Rotation with several instances (each re-reads the
+/// secret on its own schedule, up to 30 minutes with Key Vault): (1) add the new key second, (2) after 30 minutes
+/// move it first, (3) after another 30 minutes drop the old one. Each key's id is the first 4 bytes of its SHA-256, so no
 /// key names need managing and the id reveals nothing about the key.
 /// </summary>
 public sealed class StateKeyRing

@@ -140,6 +140,35 @@ public sealed class ConnectFlowTests
     }
 
     [Fact]
+    public async Task Reconnecting_revokes_the_replaced_refresh_token_and_only_that()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        var userId = Guid.NewGuid();
+        await host.ConnectAsync(userId);
+        await host.ConnectAsync(userId);
+        var (first, second) = (host.RingCentral.Issued.First(), host.RingCentral.Issued.Last());
+
+        // Revocation runs after the redirect; wait for it (bounded).
+        for (var i = 0; i < 100 && host.RingCentral.Revoked.IsEmpty; i++) await Task.Delay(50);
+
+        Assert.Equal([first.RefreshToken], host.RingCentral.Revoked);
+        Assert.DoesNotContain(second.RefreshToken, host.RingCentral.Revoked);
+    }
+
+    [Fact]
+    public async Task A_token_response_without_refresh_token_fails_and_revokes_its_access_token()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        host.RingCentral.IssueRefreshTokens = false;
+
+        var outcome = await host.ConnectAsync(Guid.NewGuid());
+
+        Assert.Equal(CallbackMessages.Rejected, outcome.Message);
+        Assert.Equal([host.RingCentral.Issued.Single().AccessToken], host.RingCentral.Revoked);
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
+    }
+
+    [Fact]
     public async Task User_cancel_redirects_with_fixed_message_and_calls_no_token_endpoint()
     {
         await using var host = await ServiceHost.StartAsync();
