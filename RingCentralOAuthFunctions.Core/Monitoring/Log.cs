@@ -30,8 +30,12 @@ internal static partial class Log
     public static partial void ConnectRolledBack(ILogger logger, Guid userId, bool revoked);
 
     [LoggerMessage(EventId = 1104, EventName = "ConnectRollbackFailed", Level = LogLevel.Critical,
-        Message = "Connection for user {UserId} half saved and could not be restored ({Step}); the stored tokens are kept valid. Check both rows.")]
-    public static partial void ConnectRollbackFailed(ILogger logger, Guid userId, string step);
+        Message = "Connection for user {UserId} half saved: the {Row} row could not be restored; tokens a restored-or-absent row does not hold are revoked, stored ones kept valid. Check both rows.")]
+    public static partial void ConnectRollbackFailed(ILogger logger, Guid userId, string row);
+
+    [LoggerMessage(EventId = 1106, EventName = "ConnectRollbackUncertain", Level = LogLevel.Warning,
+        Message = "Save to {Row} for user {UserId} got no answer and could not be undone; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
+    public static partial void ConnectRollbackUncertain(ILogger logger, Guid userId, string row);
 
     [LoggerMessage(EventId = 1105, EventName = "AccountLabelUnavailable", Level = LogLevel.Information,
         Message = "Extension lookup for user {UserId} failed (HTTP {HttpStatus}); connecting without an account label")]

@@ -87,11 +87,11 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         var tokenRow = new TokenRow(userId, label ?? "", tokens.RefreshToken, tokens.AccessToken, tokens.AccessTokenExpiresAt, CodeVerifier: null);
         var connectionRow = new ConnectionRow(userId, ConnectionRow.Connected, now, now, null, new JsonObject { ["rc_email"] = label ?? "" });
 
-        var tokensSaved = Succeeds(store.UpsertTokensAsync(tokenRow, budget.Token));
-        var connectionSaved = Succeeds(store.UpsertConnectionAsync(connectionRow, budget.Token));
-        var (savedTokens, savedConnection) = (await tokensSaved, await connectionSaved);
+        var tokensSave = SaveOutcomeOf(store.UpsertTokensAsync(tokenRow, budget.Token));
+        var connectionSave = SaveOutcomeOf(store.UpsertConnectionAsync(connectionRow, budget.Token));
+        var (savedTokens, savedConnection) = (await tokensSave, await connectionSave);
 
-        if (savedTokens && savedConnection)
+        if (savedTokens == Save.Saved && savedConnection == Save.Saved)
         {
             Log.ConnectSucceeded(logger, userId, !string.IsNullOrEmpty(label));
             telemetry.ConnectSucceeded();
@@ -103,31 +103,39 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         return Fail(userId, "store_failed", null, CallbackMessages.SaveFailed);
     }
 
-    /// <summary>Puts back what one of the two saves changed, then revokes the new tokens unless a row still holds them.</summary>
-    private async Task RollBackAsync(Guid userId, bool savedTokens, bool savedConnection,
+    /// <summary>
+    /// Puts back (in parallel) what the two saves may have changed, then revokes the new tokens unless the token row
+    /// is known to hold them and could not be put back.
+    /// </summary>
+    private async Task RollBackAsync(Guid userId, Save savedTokens, Save savedConnection,
         TokenRow? previousTokens, ConnectionRow? previousConnection, RingCentralTokens tokens)
     {
         using var timeout = new CancellationTokenSource(RevokeBudget);
-        var restored = true;
-        if (savedConnection)
-        {
-            var ok = await Succeeds(previousConnection is null
-                ? store.DeleteConnectionAsync(userId, timeout.Token)
-                : store.UpsertConnectionAsync(previousConnection, timeout.Token));
-            if (!ok) Log.ConnectRollbackFailed(logger, userId, "integration_connections");
-        }
+        // A save without an answer may have landed: it is put back like one that did.
+        var connectionRestore = savedConnection == Save.Refused ? Task.FromResult(true) : Succeeds(previousConnection is null
+            ? store.DeleteConnectionAsync(userId, timeout.Token)
+            : store.UpsertConnectionAsync(previousConnection, timeout.Token));
+        var tokensRestore = savedTokens == Save.Refused ? Task.FromResult(true) : Succeeds(previousTokens is null
+            ? store.DeleteTokensAsync(userId, timeout.Token)
+            : store.UpsertTokensAsync(previousTokens, timeout.Token));
+        var (connectionRestored, tokensRestored) = (await connectionRestore, await tokensRestore);
 
-        if (savedTokens)
-        {
-            restored = await Succeeds(previousTokens is null
-                ? store.DeleteTokensAsync(userId, timeout.Token)
-                : store.UpsertTokensAsync(previousTokens, timeout.Token));
-            if (!restored) Log.ConnectRollbackFailed(logger, userId, "user_ringcentral_tokens");
-        }
+        ReportUnrestored(userId, PostgrestTokenStore.ConnectionsTable, savedConnection, connectionRestored);
+        ReportUnrestored(userId, PostgrestTokenStore.TokensTable, savedTokens, tokensRestored);
 
-        // A token row that could not be restored holds the new tokens: revoking them would break it.
-        var revoked = restored && await RevokeAsync(tokens.RefreshToken);
+        // A token row known to hold the new tokens, and not put back, would break if they were revoked. When it is
+        // unknown whether the save landed, revoking is the safer error: at worst a row the user must reconnect,
+        // never a valid credential that no row holds.
+        var keepNewTokens = !tokensRestored && savedTokens == Save.Saved;
+        var revoked = !keepNewTokens && await RevokeAsync(tokens.RefreshToken);
         Log.ConnectRolledBack(logger, userId, revoked);
+    }
+
+    private void ReportUnrestored(Guid userId, string row, Save save, bool restored)
+    {
+        if (restored) return;
+        if (save == Save.Saved) Log.ConnectRollbackFailed(logger, userId, row);
+        else Log.ConnectRollbackUncertain(logger, userId, row);
     }
 
     /// <summary>
@@ -164,6 +172,27 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         Log.ConnectFailed(logger, userId, reason, failure?.ErrorCode, failure?.HttpStatus, failure?.OperatorHint ?? "");
         telemetry.ConnectFailed(reason);
         return ConnectResult.Failure(reason, message);
+    }
+
+    /// <summary>Whether a save landed: PostgREST answered success (Saved), answered an error (Refused: a request is
+    /// atomic, nothing changed), or did not answer (Unknown: it may have landed).</summary>
+    private enum Save { Saved, Refused, Unknown }
+
+    private static async Task<Save> SaveOutcomeOf(Task task)
+    {
+        try
+        {
+            await task;
+            return Save.Saved;
+        }
+        catch (TokenStoreException ex) when (ex.HttpStatus is not null)
+        {
+            return Save.Refused;
+        }
+        catch (Exception ex) when (ex is TokenStoreException or OperationCanceledException or Secrets.SecretUnavailableException)
+        {
+            return ex is Secrets.SecretUnavailableException ? Save.Refused : Save.Unknown;
+        }
     }
 
     private static async Task<bool> Succeeds(Task task)
