@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using RingCentralOAuthFunctions.Monitoring;
+using RingCentralOAuthFunctions.Secrets;
 
 namespace RingCentralOAuthFunctions.Endpoints;
 
@@ -21,6 +24,18 @@ internal static class ApiResponses
     {
         NoStore(request);
         return Results.Json(body);
+    }
+
+    /// <summary>
+    /// What an API route answers for an exception it did not expect: 503 for a secret that cannot be read (Health
+    /// names it), else 500 with a fixed text; the exception is logged, never sent.
+    /// </summary>
+    public static IResult FromException(HttpRequest request, Exception exception, ILogger logger, string endpoint)
+    {
+        if (exception is SecretUnavailableException)
+            return Error(request, StatusCodes.Status503ServiceUnavailable, NotConfigured);
+        Log.UnexpectedError(logger, endpoint, exception);
+        return Error(request, StatusCodes.Status500InternalServerError, Unexpected);
     }
 
     /// <summary>Answers carry user data or sealed state: never cache them.</summary>

@@ -38,14 +38,9 @@ public sealed class AuthUrlEndpoint(
             telemetry.ConnectStarted();
             return ApiResponses.Ok(request, new AuthUrlResponse(url));
         }
-        catch (Secrets.SecretUnavailableException)
-        {
-            return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.NotConfigured);
-        }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.UnexpectedError(logger, nameof(AuthUrlEndpoint), ex);
-            return ApiResponses.Error(request, StatusCodes.Status500InternalServerError, ApiResponses.Unexpected);
+            return ApiResponses.FromException(request, ex, logger, nameof(AuthUrlEndpoint));
         }
     }
 

@@ -68,10 +68,7 @@ public sealed class DisconnectEndpoint(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (ex is Secrets.SecretUnavailableException)
-                return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.NotConfigured);
-            Log.UnexpectedError(logger, nameof(DisconnectEndpoint), ex);
-            return ApiResponses.Error(request, StatusCodes.Status500InternalServerError, ApiResponses.Unexpected);
+            return ApiResponses.FromException(request, ex, logger, nameof(DisconnectEndpoint));
         }
     }
 }

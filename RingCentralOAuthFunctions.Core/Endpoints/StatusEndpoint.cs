@@ -65,10 +65,7 @@ public sealed class StatusEndpoint(BearerAuthentication authentication, ITokenSt
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (ex is Secrets.SecretUnavailableException)
-                return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.NotConfigured);
-            Log.UnexpectedError(logger, nameof(StatusEndpoint), ex);
-            return ApiResponses.Error(request, StatusCodes.Status500InternalServerError, ApiResponses.Unexpected);
+            return ApiResponses.FromException(request, ex, logger, nameof(StatusEndpoint));
         }
     }
 
