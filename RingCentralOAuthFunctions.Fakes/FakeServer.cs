@@ -33,6 +33,9 @@ public abstract class FakeServer : IAsyncDisposable
     public string Url => BaseUrl.ToString().TrimEnd('/');
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
+    /// <summary>Keep every request for assertions (tests); the benchmark turns it off so the fake stays cheap under load.</summary>
+    public bool RecordRequests { get; set; } = true;
+
     /// <summary>Added to every answer (the benchmark's stand-in for network and upstream latency).</summary>
     public TimeSpan AddedDelay { get; set; }
 
@@ -53,11 +56,15 @@ public abstract class FakeServer : IAsyncDisposable
         _app = builder.Build();
         _app.Use(async (context, next) =>
         {
-            context.Request.EnableBuffering();
-            var body = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
-            context.Request.Body.Position = 0;
-            Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
-                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
+            if (RecordRequests)
+            {
+                context.Request.EnableBuffering();
+                var body = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
+                context.Request.Body.Position = 0;
+                Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
+                    context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
+            }
+
             if (AddedDelay > TimeSpan.Zero) await Task.Delay(AddedDelay, context.RequestAborted);
             await next(context);
         });

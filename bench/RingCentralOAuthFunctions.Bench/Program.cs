@@ -38,6 +38,7 @@ using (var earlyClient = Load.NewClient(8))
 }
 
 ringCentral.AddedDelay = supabase.AddedDelay = TimeSpan.FromMilliseconds(o.DelayMs);
+ringCentral.RecordRequests = supabase.RecordRequests = false; // the fakes stay cheap under load
 
 // A working directory outside the repository, so no developer's local.settings.json is read.
 var hostWorkDir = Path.Combine(Path.GetTempPath(), "rcoauth-bench-" + Environment.ProcessId);
