@@ -87,7 +87,7 @@ public sealed class FakeSupabase : FakeServer
 
     public JsonObject? Row(string table, Guid userId)
     {
-        lock (_lock) return _tables[table].FirstOrDefault(r => r["user_id"]?.GetValue<string>() == userId.ToString())?.DeepClone().AsObject();
+        lock (_lock) return _tables[table].FirstOrDefault(r => Text(r["user_id"]) == userId.ToString())?.DeepClone().AsObject();
     }
 
     public int RowCount(string table)
@@ -153,6 +153,12 @@ public sealed class FakeSupabase : FakeServer
             : bearer.Length == 0;
     }
 
+    private static bool SameKey(JsonObject a, JsonObject b, string[] key) =>
+        key.All(k => Text(a[k]) == Text(b[k]));
+
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var text) ? text : node?.ToString();
+
     private static List<(string Column, string Value)> Filters(IQueryCollection query) =>
         query.Where(q => q.Key is not ("select" or "on_conflict" or "limit" or "order" or "columns"))
             .Select(q => (q.Key, q.Value.ToString()))
@@ -160,8 +166,17 @@ public sealed class FakeSupabase : FakeServer
             .Select(f => (f.Item1, f.Item2[3..]))
             .ToList();
 
-    private static bool Matches(JsonObject row, List<(string Column, string Value)> filters) =>
-        filters.All(f => row[f.Column] is JsonValue v && v.ToString() == f.Value);
+    private static bool Matches(JsonObject row, List<(string Column, string Value)> filters)
+    {
+        foreach (var (column, value) in filters)
+        {
+            if (row[column] is not JsonValue v) return false;
+            // Stored values are strings; compare them as such (no re-serialising of every row under the lock).
+            if (!(v.TryGetValue<string>(out var text) ? text == value : v.ToString() == value)) return false;
+        }
+
+        return true;
+    }
 
     private async Task SelectAsync(HttpContext context, string table, List<(string Column, string Value)> filters)
     {
@@ -199,7 +214,7 @@ public sealed class FakeSupabase : FakeServer
             foreach (var row in rows)
             {
                 var missing = NotNull[table].FirstOrDefault(c => row[c] is null);
-                var existing = _tables[table].FirstOrDefault(r => key.All(k => r[k]?.ToString() == row[k]?.ToString()));
+                var existing = _tables[table].FirstOrDefault(r => SameKey(r, row, key));
                 if (missing is not null && existing is null)
                     refusal ??= (400, "23502", $"null value in column \"{missing}\" of relation \"{table}\" violates not-null constraint");
                 else if (existing is not null && !prefer.Contains("resolution=merge-duplicates", StringComparison.Ordinal))
@@ -210,7 +225,7 @@ public sealed class FakeSupabase : FakeServer
             {
                 foreach (var row in rows)
                 {
-                    var existing = _tables[table].FirstOrDefault(r => key.All(k => r[k]?.ToString() == row[k]?.ToString()));
+                    var existing = _tables[table].FirstOrDefault(r => SameKey(r, row, key));
                     if (existing is null)
                     {
                         existing = new JsonObject { ["id"] = Guid.NewGuid().ToString(), ["created_at"] = DateTimeOffset.UtcNow.ToString("O") };

@@ -67,6 +67,8 @@ public sealed class ServiceHost : IAsyncDisposable
             ["OAuth:StateKey"] = stateKey,
             ["Cors:AllowedOrigins"] = "https://erp.example.test",
             ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Trace",
+            ["Logging:LogLevel:RingCentralOAuthFunctions"] = "Trace",
         };
 
         // The callback URL names the port, so the port is chosen before start.
