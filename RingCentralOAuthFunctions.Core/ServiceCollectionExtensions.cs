@@ -34,7 +34,7 @@ public static class ServiceCollectionExtensions
         AddSecrets(services, configuration);
 
         AddHttpClients(services);
-        KeepCredentialsOutOfFrameworkLogs(services);
+        QuietFrameworkLogs(services);
 
         services.TryAddSingleton<SettingsCheck>();
         services.TryAddSingleton<StateProtector>();
@@ -99,10 +99,13 @@ public static class ServiceCollectionExtensions
 
     /// <summary>
     /// ASP.NET Core's "Request starting/finished" lines print the full URL: for the Callback that is the
-    /// authorization code and the state. Only their warnings are kept; the app's own events say what happened.
+    /// authorization code and the state. Polly logs every attempt of every upstream call. Only their warnings are
+    /// kept; the app's own events say what happened.
     /// </summary>
-    private static void KeepCredentialsOutOfFrameworkLogs(IServiceCollection services) =>
-        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
+    private static void QuietFrameworkLogs(IServiceCollection services) =>
+        services.AddLogging(logging => logging
+            .AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning)
+            .AddFilter("Polly", LogLevel.Warning));
 
     private static void Retry(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, TimeSpan total)
     {

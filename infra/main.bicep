@@ -202,6 +202,10 @@ module functionApp 'app/function-app.bicep' = {
       Cors__AllowedOrigins: join(corsAllowedOrigins, ',')
       KeyVault__Uri: keyVault.outputs.uri
       KeyVault__ManagedIdentityClientId: appIdentity.properties.clientId
+      // The worker's own log levels (host.json governs only the host): the app's events at Information,
+      // the framework's chatter at Warning, so Application Insights gets the events the Operate queries use.
+      Logging__LogLevel__Default: 'Warning'
+      Logging__LogLevel__RingCentralOAuthFunctions: 'Information'
     }
   }
   // The identity must hold its storage/monitoring/vault roles before the host starts with these settings.
