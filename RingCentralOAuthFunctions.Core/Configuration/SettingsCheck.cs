@@ -34,11 +34,11 @@ public sealed class SettingsCheck(
     public async Task<IReadOnlyList<SettingProblem>> FindProblemsAsync(CancellationToken cancellationToken)
     {
         var problems = new List<SettingProblem>();
-        CheckUrl(problems, "RingCentral:ServerUrl", ringCentral.Value.ServerUrl, httpsOnly: false);
+        CheckUrl(problems, "RingCentral:ServerUrl", ringCentral.Value.ServerUrl);
         if (string.IsNullOrWhiteSpace(ringCentral.Value.ClientId)) problems.Add(new("RingCentral:ClientId", "missing"));
-        CheckUrl(problems, "Supabase:Url", supabase.Value.Url, httpsOnly: false);
-        CheckUrl(problems, "OAuth:CallbackUrl", oauth.Value.CallbackUrl, httpsOnly: false);
-        CheckUrl(problems, "OAuth:AppRedirectUrl", oauth.Value.AppRedirectUrl, httpsOnly: false);
+        CheckUrl(problems, "Supabase:Url", supabase.Value.Url);
+        CheckUrl(problems, "OAuth:CallbackUrl", oauth.Value.CallbackUrl);
+        CheckUrl(problems, "OAuth:AppRedirectUrl", oauth.Value.AppRedirectUrl);
         foreach (var origin in cors.Value.Origins())
         {
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/" || origin.EndsWith('/'))
@@ -71,14 +71,14 @@ public sealed class SettingsCheck(
         return problems;
     }
 
-    private static void CheckUrl(List<SettingProblem> problems, string name, string? value, bool httpsOnly)
+    private static void CheckUrl(List<SettingProblem> problems, string name, string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             problems.Add(new(name, "missing"));
         }
         else if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)
-                 || (uri.Scheme != Uri.UriSchemeHttps && (httpsOnly || uri.Scheme != Uri.UriSchemeHttp))
+                 || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
                  || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
         {
             problems.Add(new(name, "malformed (absolute http(s) URL without query)"));

@@ -33,7 +33,8 @@ public sealed class CallbackEndpoint(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (ex is not Secrets.SecretUnavailableException) Log.UnexpectedError(logger, nameof(CallbackEndpoint), ex);
+            if (ex is Secrets.SecretUnavailableException) return Failed(request, null, "not_configured", CallbackMessages.NotConfigured);
+            Log.UnexpectedError(logger, nameof(CallbackEndpoint), ex);
             return Failed(request, null, "unexpected", CallbackMessages.SaveFailed);
         }
     }

@@ -35,21 +35,12 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         var previousTokensTask = store.GetTokensAsync(userId, budget.Token);
         var previousConnectionTask = store.GetConnectionAsync(userId, budget.Token);
 
-        RingCentralTokens? tokens;
-        RingCentralFailure? failure;
-        try
-        {
-            (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, state.CodeVerifier, budget.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            (tokens, failure) = (null, new RingCentralFailure(RingCentralFailure.Unavailable, null, null));
-        }
-
-        if (tokens is null)
+        // Timeouts come back as failures, never as exceptions (IRingCentralClient's contract).
+        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, state.CodeVerifier, budget.Token);
+        if (tokens is null || failure is not null)
         {
             await ObserveAsync(previousTokensTask, previousConnectionTask);
-            failure ??= new RingCentralFailure(RingCentralFailure.Unavailable, null, null);
+            failure ??= new RingCentralFailure(RingCentralFailure.BadResponse, null, null);
             return Fail(userId, "exchange_" + failure.Reason, failure,
                 failure.Reason is RingCentralFailure.Unavailable or RingCentralFailure.RateLimited ? CallbackMessages.ProviderUnavailable : CallbackMessages.Rejected);
         }
@@ -185,13 +176,13 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
             await task;
             return Save.Saved;
         }
-        catch (TokenStoreException ex) when (ex.HttpStatus is not null)
+        catch (Exception ex) when (ex is Secrets.SecretUnavailableException or TokenStoreException { HttpStatus: not null })
         {
-            return Save.Refused;
+            return Save.Refused; // never sent, or answered with an error
         }
-        catch (Exception ex) when (ex is TokenStoreException or OperationCanceledException or Secrets.SecretUnavailableException)
+        catch (Exception ex) when (ex is TokenStoreException or OperationCanceledException)
         {
-            return ex is Secrets.SecretUnavailableException ? Save.Refused : Save.Unknown;
+            return Save.Unknown;
         }
     }
 

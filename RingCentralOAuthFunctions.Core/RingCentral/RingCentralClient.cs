@@ -59,7 +59,8 @@ public sealed class RingCentralClient(
             return (null, new RingCentralFailure(RingCentralFailure.BadResponse, null, (int)response.HttpStatusCode));
         }
 
-        var lifetime = response.ExpiresIn > 0 ? response.ExpiresIn : 3600;
+        // RingCentral says about 3600 s. Other ERP functions trust token_expires_at, so an absurd value is bounded.
+        var lifetime = response.ExpiresIn is > 0 and <= MaxAccessTokenSeconds ? response.ExpiresIn : 3600;
         return (new RingCentralTokens(response.AccessToken, response.RefreshToken, time.GetUtcNow().AddSeconds(lifetime)), null);
     }
 
@@ -121,8 +122,14 @@ public sealed class RingCentralClient(
 
     private string Endpoint(string path) => RingCentralEndpoints.Resolve(options.Value.ServerUrl, path).ToString();
 
-    /// <summary>Display names from RingCentral are bounded before they reach the ERP page or the database.</summary>
-    private static string Trim(string value) => value.Length <= 254 ? value.Trim() : value[..254].Trim();
+    private const int MaxAccessTokenSeconds = 24 * 3600;
+
+    /// <summary>Display names from RingCentral lose control characters and are bounded before they reach the ERP page or the database.</summary>
+    internal static string Trim(string value)
+    {
+        var clean = new string(value.Where(c => !char.IsControl(c) && c is not ('\u2028' or '\u2029')).ToArray()).Trim();
+        return clean.Length <= 254 ? clean : clean[..254].Trim();
+    }
 
     private static RingCentralFailure Classify(ProtocolResponse response)
     {

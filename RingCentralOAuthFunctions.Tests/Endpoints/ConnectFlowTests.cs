@@ -273,4 +273,18 @@ public sealed class ConnectFlowTests
         Assert.Contains("no-store", response.Headers.CacheControl!.ToString());
         Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
     }
+
+    [Fact]
+    public async Task An_absurd_expires_in_from_ringcentral_is_stored_as_one_hour()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        var userId = Guid.NewGuid();
+        host.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(200,
+            """{"access_token":"at-x","token_type":"bearer","expires_in":999999999,"refresh_token":"rt-x"}""", Times: 1));
+
+        Assert.Equal("success", (await host.ConnectAsync(userId)).Status);
+
+        var expiresAt = DateTimeOffset.Parse((string)host.Supabase.Row(FakeSupabase.TokensTable, userId)!["token_expires_at"]!);
+        Assert.InRange(expiresAt - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(58), TimeSpan.FromMinutes(61));
+    }
 }

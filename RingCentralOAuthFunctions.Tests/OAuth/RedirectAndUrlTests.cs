@@ -61,4 +61,14 @@ public sealed class RedirectAndUrlTests
         var url = new Uri(AuthorizeUrl.Build("https://platform.ringcentral.com", "id", "https://fn.example/cb", "s", "c", null));
         Assert.False(QueryHelpers.ParseQuery(url.Query).ContainsKey("login_hint"));
     }
+
+    [Theory]
+    [InlineData("Jane\r\nSet-Cookie: x", "JaneSet-Cookie: x")]
+    [InlineData("  jane@rebar.shop\u0000 ", "jane@rebar.shop")]
+    [InlineData("line\u2028break", "linebreak")]
+    public void Account_labels_from_ringcentral_lose_control_characters(string raw, string expected) =>
+        Assert.Equal(expected, RingCentralClient.Trim(raw));
+
+    [Fact]
+    public void Account_labels_are_bounded() => Assert.Equal(254, RingCentralClient.Trim(new string('a', 1000)).Length);
 }

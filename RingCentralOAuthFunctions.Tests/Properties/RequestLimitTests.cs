@@ -1,3 +1,4 @@
+using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.LocalHost;
 using RingCentralOAuthFunctions.Tests.Framework;
@@ -43,7 +44,7 @@ public sealed class RequestLimitTests : IAsyncLifetime
     public async Task A_disconnect_with_a_body_over_16_kb_is_413_and_deletes_nothing(bool chunked)
     {
         var answer = await RawHttp.SendAsync(_host.BaseUrl, "POST", "/api/ringcentral/disconnect",
-            [("Authorization", "Bearer " + _token), ("Content-Type", "application/json")], Body(LocalHostApp.MaxRequestBodyBytes + 1024), chunked);
+            [("Authorization", "Bearer " + _token), ("Content-Type", "application/json")], Body(RequestLimits.MaxBodyBytes + 1024), chunked);
 
         Assert.Equal(413, answer.Status);
         AssertNothingChanged(issuedBefore: 1);
@@ -53,7 +54,7 @@ public sealed class RequestLimitTests : IAsyncLifetime
     public async Task An_auth_url_request_with_a_body_over_16_kb_is_413_and_starts_no_flow()
     {
         var answer = await RawHttp.SendAsync(_host.BaseUrl, "POST", "/api/ringcentral/auth-url",
-            [("Authorization", "Bearer " + _token)], Body(LocalHostApp.MaxRequestBodyBytes + 1));
+            [("Authorization", "Bearer " + _token)], Body(RequestLimits.MaxBodyBytes + 1));
 
         Assert.Equal(413, answer.Status);
         Assert.DoesNotContain("authUrl", answer.Body);
