@@ -7,7 +7,7 @@ namespace RingCentralOAuthFunctions.Monitoring;
 
 /// <summary>
 /// What the app contributes to OpenTelemetry, whatever the host and exporter: its spans (<see cref="Tracing"/>),
-/// its meter (<see cref="Telemetry.MeterName"/>), and HttpClient spans whose URL has no query string and which
+/// its meter (<see cref="Telemetry.MeterName"/>), log records with their message text, and HttpClient spans whose URL has no query string and which
 /// record no headers. The Functions app adds the worker defaults and the Azure Monitor exporter; the tests add the
 /// in-memory exporter.
 /// </summary>
@@ -29,6 +29,9 @@ public static class OpenTelemetrySetup
                 options.RecordException = false;
             }));
         builder.WithMetrics(metrics => metrics.AddMeter(Telemetry.MeterName));
+        // Log records keep their message text, so `traces.message` reads as it did with the Application Insights SDK
+        // (the Operate queries fall back to its first word, the event name).
+        builder.WithLogging(configureBuilder: null, configureOptions: options => options.IncludeFormattedMessage = true);
         return builder;
     }
 

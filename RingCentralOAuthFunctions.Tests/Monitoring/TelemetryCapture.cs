@@ -28,13 +28,8 @@ public sealed class TelemetryCapture
         builder.Services.AddOpenTelemetry()
             .AddRingCentralOAuthInstrumentation()
             .WithTracing(t => t.AddInMemoryExporter(Spans))
-            .WithMetrics(m => m.AddInMemoryExporter(Metrics));
-        builder.Logging.AddOpenTelemetry(o =>
-        {
-            o.IncludeFormattedMessage = true;
-            o.IncludeScopes = true;
-            o.AddProcessor(new LogText(LogRecords));
-        });
+            .WithMetrics(m => m.AddInMemoryExporter(Metrics))
+            .WithLogging(l => l.AddProcessor(new LogText(LogRecords)), o => o.IncludeScopes = true);
     }
 
     public void Flush(IServiceProvider services)
