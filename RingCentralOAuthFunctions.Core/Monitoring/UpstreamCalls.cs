@@ -48,7 +48,7 @@ public sealed class UpstreamCalls
         private readonly string _upstream;
         private readonly Activity? _activity;
         private readonly long _started = Stopwatch.GetTimestamp();
-        private string _outcome = Unavailable;
+        private string? _outcome;
 
         internal Call(UpstreamCalls owner, string upstream, string operation)
         {
@@ -77,8 +77,15 @@ public sealed class UpstreamCalls
             _activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
         }
 
+        /// <summary>Ends the call. One that ended without an outcome (an exception nobody classified) counts as unavailable and failed.</summary>
         public void Dispose()
         {
+            if (_outcome is null)
+            {
+                _outcome = Unavailable;
+                _activity?.SetStatus(ActivityStatusCode.Error, "no answer");
+            }
+
             _activity?.SetTag(Tracing.OutcomeAttribute, _outcome);
             _activity?.Dispose();
             _owner._duration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds,
