@@ -31,6 +31,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<Telemetry>();
+        services.TryAddSingleton<UpstreamCalls>();
         AddSecrets(services, configuration);
 
         AddHttpClients(services);
@@ -89,12 +90,12 @@ public static class ServiceCollectionExtensions
         // The token endpoint is called once per code and never retried: a code is single-use and lives about 60 s.
         // The factory's request loggers are removed from every client: their Trace lines carry the raw apikey and
         // Authorization header values (service-role key, Basic client credentials, access tokens) in structured fields.
-        services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
+        services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers().AddUpstreamCalls(Upstreams.RingCentral);
 
         // Idempotent calls (extension GET, PostgREST selects/upserts/deletes, JWKS) may retry briefly.
-        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
-        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
-        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
+        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddUpstreamCalls(Upstreams.RingCentral).AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
+        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest).AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
+        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseJwks).AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
     }
 
     /// <summary>

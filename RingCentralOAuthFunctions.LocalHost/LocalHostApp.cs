@@ -48,12 +48,35 @@ public static class LocalHostApp
 
     public static void MapRoutes(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/" + Routes.Prefix);
+        var api = app.MapGroup("/" + Routes.Prefix).AddEndpointFilter(FunctionSpanAsync);
         api.MapPost(Routes.AuthUrl, (HttpRequest r, AuthUrlEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Callback, (HttpRequest r, CallbackEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Status, (HttpRequest r, StatusEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapPost(Routes.Disconnect, (HttpRequest r, DisconnectEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+    }
+
+    /// <summary>
+    /// One span per call, named as the Functions app names the function (its worker middleware does the same there):
+    /// the route's last segment in PascalCase (<c>callback</c> is Callback), except auth-url, which is GetAuthUrl.
+    /// </summary>
+    private static async ValueTask<object?> FunctionSpanAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var route = (context.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+        var segment = route[(route.LastIndexOf('/') + 1)..];
+        var name = segment == "auth-url" ? "GetAuthUrl" : string.Concat(segment.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..]));
+        using var span = Monitoring.Tracing.StartFunction(name);
+        try
+        {
+            var result = await next(context);
+            Monitoring.Tracing.EndFunction(span, result, null);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            Monitoring.Tracing.EndFunction(span, null, ex);
+            throw;
+        }
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace RingCentralOAuthFunctions.Secrets;
 /// before asking again. A secret that was never read throws <see cref="SecretUnavailableException"/>, which the
 /// endpoints answer with 503 and Health names.
 /// </summary>
-public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time, ILogger<KeyVaultSecretSource> logger) : ISecretSource
+public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time, ILogger<KeyVaultSecretSource> logger, UpstreamCalls? upstreamCalls = null) : ISecretSource
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(30);
     /// <summary>A secret not (yet) in the vault is asked for again soon, so setting it after deployment needs no restart.</summary>
@@ -47,9 +47,12 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
 
     private async Task<SecretValue> ReadAsync(AppSecret secret, Entry? previous, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // One span and duration point per read (named by the secret's name, never carrying its value).
+        using var call = upstreamCalls?.Start(Upstreams.KeyVault, "GET secret " + secret.KeyVaultName);
         try
         {
             var response = await client.GetSecretAsync(secret.KeyVaultName, cancellationToken: cancellationToken);
+            call?.Answered(200, UpstreamCalls.Ok);
             var value = new SecretValue(response.Value.Value);
             _entries[secret.KeyVaultName] = new Entry(value, true, now + RefreshInterval, DateTimeOffset.MinValue, TimeSpan.Zero);
             Log.SecretRefreshed(logger, secret.DisplayName);
@@ -57,6 +60,7 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
+            call?.Answered(404, UpstreamCalls.Rejected);
             _entries[secret.KeyVaultName] = new Entry(SecretValue.Missing, true, now + MissingRecheckInterval, DateTimeOffset.MinValue, TimeSpan.Zero);
             return SecretValue.Missing;
         }
@@ -64,6 +68,8 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
                                        or HttpRequestException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var status = (ex as RequestFailedException)?.Status;
+            if (status is { } answered and > 0) call?.Answered(answered, UpstreamCalls.Classify((System.Net.HttpStatusCode)answered));
+            else call?.Failed(ex, cancellationToken.IsCancellationRequested);
             var backoff = status == 429
                 ? RetryAfter(ex as RequestFailedException) ?? Next(previous?.Backoff)
                 : FirstBackoff;
