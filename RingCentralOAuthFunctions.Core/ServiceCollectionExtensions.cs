@@ -27,6 +27,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<SupabaseOptions>().Bind(configuration.GetSection(SupabaseOptions.Section));
         services.AddOptions<OAuthOptions>().Bind(configuration.GetSection(OAuthOptions.Section));
         services.AddOptions<CorsOptions>().Bind(configuration.GetSection(CorsOptions.Section));
+        services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
