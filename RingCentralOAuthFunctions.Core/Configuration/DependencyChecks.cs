@@ -55,18 +55,28 @@ public sealed class DependencyChecks(
     private readonly TaskCompletionSource _start = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<DependencyReport> _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DependencyReport? _latest;
+    private long _firstRoundDeadlineTicks;
 
     /// <summary>Starts the schedule (idempotent).</summary>
-    public void Start() => _start.TrySetResult();
+    public void Start()
+    {
+        Interlocked.CompareExchange(ref _firstRoundDeadlineTicks, (time.GetUtcNow() + FirstRoundWait).UtcTicks, 0);
+        _start.TrySetResult();
+    }
 
-    /// <summary>The latest round; null while the first round has not finished within <see cref="FirstRoundWait"/>.</summary>
+    /// <summary>
+    /// The latest round. Until the first round is done, callers wait for it, but only until <see cref="FirstRoundWait"/>
+    /// after the schedule started (so a host that never runs the schedule does not make every probe wait); then null.
+    /// </summary>
     public async Task<DependencyReport?> GetLatestAsync(CancellationToken cancellationToken)
     {
         Start();
         if (Volatile.Read(ref _latest) is { } latest) return latest;
+        var remaining = new DateTimeOffset(Interlocked.Read(ref _firstRoundDeadlineTicks), TimeSpan.Zero) - time.GetUtcNow();
+        if (remaining <= TimeSpan.Zero) return null;
         try
         {
-            return await _firstRound.Task.WaitAsync(FirstRoundWait, time, cancellationToken);
+            return await _firstRound.Task.WaitAsync(remaining, time, cancellationToken);
         }
         catch (TimeoutException)
         {
