@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Configuration;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Endpoints;
 
@@ -19,7 +20,8 @@ public static class LocalHostApp
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, bool useLocalSettingsFile = true)
     {
         var builder = WebApplication.CreateBuilder(args);
-        if (useLocalSettingsFile) AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath);
+        if (useLocalSettingsFile && AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath) is { } fileProblem)
+            builder.Services.AddSingleton(fileProblem);
         configure?.Invoke(builder);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
@@ -84,19 +86,47 @@ public static class LocalHostApp
     /// directory, the content root or a parent of either, so one file configures both hosts. Environment
     /// variables and command-line arguments still win. <c>__</c> in names means <c>:</c>, as in environment variables.
     /// </summary>
-    internal static void AddLocalSettings(ConfigurationManager configuration, string contentRoot)
+    internal static StartupProblem? AddLocalSettings(ConfigurationManager configuration, string contentRoot)
     {
         var file = FindLocalSettings(Directory.GetCurrentDirectory()) ?? FindLocalSettings(contentRoot);
-        if (file is null) return;
+        return file is null ? null : AddLocalSettingsFile(configuration, file);
+    }
 
-        using var json = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        if (!json.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object) return;
+    /// <summary>
+    /// Adds the <c>Values</c> of one <c>local.settings.json</c>. A file that cannot be read or is not valid JSON is
+    /// ignored and returned as a problem naming the file (and the line), which the start-up log and Health report,
+    /// instead of stopping the process.
+    /// </summary>
+    public static StartupProblem? AddLocalSettingsFile(IConfigurationBuilder configuration, string file)
+    {
+        var name = Path.GetFileName(file);
+        JsonDocument json;
+        try
+        {
+            json = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            // The exception's message can quote the file's text (values are secrets): only the position is reported.
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}" : "";
+            return new StartupProblem(name, $"not valid JSON{where}: ignored, so none of its Values are used ({file})");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new StartupProblem(name, $"unreadable ({ex.GetType().Name}): ignored ({file})");
+        }
+
+        using var document = json;
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object)
+            return new StartupProblem(name, $"has no \"Values\" object: ignored ({file})");
 
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in values.EnumerateObject())
             data[property.Name.Replace("__", ":")] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
         // Lowest precedence: below appsettings, environment variables and the command line.
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = data });
+        return null;
     }
 
     private static string? FindLocalSettings(string start)
