@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.RingCentral;
-using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.OAuth;
@@ -26,17 +25,16 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
     public static readonly TimeSpan FlowBudget = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan RevokeBudget = TimeSpan.FromSeconds(5);
 
-    public async Task<ConnectResult> CompleteAsync(OAuthState state, string code, CancellationToken cancellationToken)
+    public async Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(FlowBudget);
-        var userId = state.UserId;
 
         var previousTokensTask = store.GetTokensAsync(userId, budget.Token);
         var previousConnectionTask = store.GetConnectionAsync(userId, budget.Token);
 
         // Timeouts come back as failures, never as exceptions (IRingCentralClient's contract).
-        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, state.CodeVerifier, budget.Token);
+        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, codeVerifier, budget.Token);
         if (tokens is null || failure is not null)
         {
             await ObserveAsync(previousTokensTask, previousConnectionTask);
