@@ -73,7 +73,8 @@ public sealed class AbortAfterExchangeTests
         Assert.Contains(s.RefreshTokenOf(A), s.Host.RingCentral.Revoked);
         await s.AssertOnlyTheStoredTokenIsValidAsync();
         var line = Assert.Single(s.LogsNamed("ConnectFinishedAfterAbort"));
-        Assert.Equal("rolled_back", line.StructuredState!.Single(kv => kv.Key == "Outcome").Value);
+        Assert.Equal("not_connected", line.StructuredState!.Single(kv => kv.Key == "Outcome").Value);
+        Assert.Equal("store_failed", line.StructuredState!.Single(kv => kv.Key == "Reason").Value);
     }
 
     [Fact]
