@@ -130,11 +130,11 @@ public sealed class FakeSupabase : FakeServer
     private static bool MethodMatches(RequestHold hold, string method) =>
         hold.Method == method || (hold.Method == AnyWrite && method is "POST" or "PATCH" or "DELETE");
 
-    /// <summary>Waits while the request is held; false when its client gave up meanwhile (then nothing is done).</summary>
-    private async Task<bool> WaitIfHeldAsync(HttpContext context, string table)
+    /// <summary>Waits while the request is held; Proceed false when its client gave up meanwhile or the hold answered instead.</summary>
+    private async Task<(bool Proceed, bool DropAnswer)> WaitIfHeldAsync(HttpContext context, string table)
     {
         lock (_lock)
-            if (!_holds.Any(h => MethodMatches(h, context.Request.Method) && h.Table == table)) return true;
+            if (!_holds.Any(h => MethodMatches(h, context.Request.Method) && h.Table == table)) return (true, false);
 
         context.Request.EnableBuffering();
         var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
@@ -147,7 +147,7 @@ public sealed class FakeSupabase : FakeServer
             if (taken is not null) _holds.Remove(taken);
         }
 
-        if (taken is null) return true;
+        if (taken is null) return (true, false);
         taken.Arrive(query, body);
         try
         {
@@ -155,12 +155,12 @@ public sealed class FakeSupabase : FakeServer
         }
         catch (OperationCanceledException)
         {
-            return false;
+            return (false, false);
         }
 
-        if (taken.Failure is not { } failure) return true;
+        if (taken.Failure is not { } failure) return (true, taken.AnswerLost);
         await Error(context, failure.Status, failure.Code, "injected by a test hold", null);
-        return false;
+        return (false, false);
     }
 
     /// <summary>The next <c>updated_at</c>: now, or just after the last one (two writes never share a version).</summary>
@@ -185,30 +185,45 @@ public sealed class FakeSupabase : FakeServer
 
         app.Map("/rest/v1/{table}", async (HttpContext context, string table) =>
         {
-            if (!await WaitIfHeldAsync(context, table)) return;
-            if (await TryFaultAsync(context, Route(context.Request.Method, table))) return;
-            if (!Authorized(context.Request))
+            var (proceed, dropAnswer) = await WaitIfHeldAsync(context, table);
+            if (!proceed) return;
+            if (dropAnswer)
             {
-                await Error(context, 401, "PGRST301", "Invalid API key or JWT", null);
+                // Do the request, then lose the answer: the client sees the connection drop (and may retry).
+                context.Response.Body = new MemoryStream();
+                await HandleRestAsync(context, table);
+                context.Abort();
                 return;
             }
 
-            if (!_tables.ContainsKey(table))
-            {
-                await Error(context, 404, "PGRST205", $"Could not find the table 'public.{table}' in the schema cache", null);
-                return;
-            }
-
-            var filters = Filters(context.Request.Query);
-            switch (context.Request.Method)
-            {
-                case "GET": await SelectAsync(context, table, filters); break;
-                case "POST": await UpsertAsync(context, table); break;
-                case "PATCH": await PatchAsync(context, table, filters); break;
-                case "DELETE": await DeleteAsync(context, table, filters); break;
-                default: context.Response.StatusCode = 405; break;
-            }
+            await HandleRestAsync(context, table);
         });
+    }
+
+    private async Task HandleRestAsync(HttpContext context, string table)
+    {
+        if (await TryFaultAsync(context, Route(context.Request.Method, table))) return;
+        if (!Authorized(context.Request))
+        {
+            await Error(context, 401, "PGRST301", "Invalid API key or JWT", null);
+            return;
+        }
+
+        if (!_tables.ContainsKey(table))
+        {
+            await Error(context, 404, "PGRST205", $"Could not find the table 'public.{table}' in the schema cache", null);
+            return;
+        }
+
+        var filters = Filters(context.Request.Query);
+        switch (context.Request.Method)
+        {
+            case "GET": await SelectAsync(context, table, filters); break;
+            case "POST": await UpsertAsync(context, table); break;
+            case "PATCH": await PatchAsync(context, table, filters); break;
+            case "DELETE": await DeleteAsync(context, table, filters); break;
+            default: context.Response.StatusCode = 405; break;
+        }
     }
 
     private bool Authorized(HttpRequest request)
@@ -462,6 +477,15 @@ public sealed class RequestHold
     }
 
     internal (int Status, string Code)? Failure { get; private set; }
+
+    /// <summary>When released, do the request but drop the connection instead of answering (a write that landed unacknowledged).</summary>
+    public RequestHold LoseAnswer()
+    {
+        AnswerLost = true;
+        return this;
+    }
+
+    internal bool AnswerLost { get; private set; }
 
     internal void Arrive(string query, string body)
     {
