@@ -137,7 +137,14 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
             var version = previous is null
                 ? await store.InsertTokensAsync(row, cancellationToken)
                 : await store.ReplaceTokensAsync(row, previous.Version, cancellationToken);
-            return version is null ? (Save.NotMatched, null) : (Save.Saved, version);
+            if (version is not null) return (Save.Saved, version);
+
+            // No match can also be this flow's own write: it landed, its answer was lost, and the HTTP client's retry
+            // found the row changed. Only the row can tell; unreadable, the write's fate is unknown.
+            var (now, known) = await ReadAsync(row.UserId, cancellationToken);
+            return !known ? (Save.Unknown, null)
+                : now?.RefreshToken == row.RefreshToken ? (Save.Saved, now.Version)
+                : (Save.NotMatched, null);
         }
         catch (Exception ex) when (ex is TokenStoreException or OperationCanceledException or Secrets.SecretUnavailableException)
         {
