@@ -19,7 +19,9 @@ namespace RingCentralOAuthFunctions.Fakes;
 /// not-null column; DELETE and PATCH need a filter (Supabase's safeupdate: 400 <c>21000</c>); 401 <c>PGRST301</c> for
 /// a bad key; errors as <c>{code, message, details, hint}</c>. Rows live in memory; a trigger-like step sets <c>updated_at</c>
 /// on every write, strictly increasing (as <c>now()</c> of successive transactions). <see cref="Hold"/> pauses a chosen
-/// request before it touches the tables, so a test can force an interleaving of concurrent flows.
+/// request before it touches the tables, so a test can force an interleaving of concurrent flows; a hold can also
+/// answer an error instead (<see cref="RequestHold.FailWith"/>) or do the request and drop the connection
+/// (<see cref="RequestHold.LoseAnswer"/>).
 /// </summary>
 public sealed class FakeSupabase : FakeServer
 {

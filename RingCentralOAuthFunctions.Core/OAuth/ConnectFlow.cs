@@ -182,8 +182,10 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         var displaced = previousTokens is { RefreshToken: { Length: > 0 } p } && Revocable(p) ? p : null;
         var revokeNew = holding != Holding.Ours;
         var revokeDisplaced = displaced is not null && holding != Holding.Previous;
-        var revoked = revokeNew && await RevokeAsync(tokens.RefreshToken);
-        if (revokeDisplaced && !await RevokeAsync(displaced!)) Log.RevokeFailed(logger, userId, null, "displaced-token");
+        var revokeNewTask = revokeNew ? RevokeAsync(tokens.RefreshToken) : Task.FromResult(false);
+        var revokeDisplacedTask = revokeDisplaced ? RevokeAsync(displaced!) : Task.FromResult(true);
+        var revoked = await revokeNewTask;
+        if (!await revokeDisplacedTask) Log.RevokeFailed(logger, userId, null, "displaced-token");
 
         switch (holding)
         {
