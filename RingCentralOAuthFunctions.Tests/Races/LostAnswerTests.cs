@@ -31,6 +31,25 @@ public sealed class LostAnswerTests
     }
 
     [Fact]
+    public async Task A_connection_row_that_landed_without_any_answer_is_put_back_by_its_own_stamp()
+    {
+        await using var s = await RaceScenario.StartAsync();
+        var connectionBefore = s.Host.Supabase.Row(FakeSupabase.ConnectionsTable, s.User)!;
+        // Every attempt (the first and the HTTP client's retries) lands, and none is answered.
+        for (var i = 0; i < 3; i++) s.HoldWriteOf(FakeSupabase.ConnectionsTable, A).LoseAnswer().Release();
+
+        Assert.False((await s.ConnectAsync(A).Bounded()).Succeeded);
+
+        var connectionAfter = s.Host.Supabase.Row(FakeSupabase.ConnectionsTable, s.User)!;
+        foreach (var column in new[] { "status", "last_checked_at", "last_sync_at", "error_message", "config" })
+            Assert.Equal(connectionBefore[column]?.ToJsonString(), connectionAfter[column]?.ToJsonString());
+        Assert.Equal(RaceScenario.FirstEmail, s.StoredLabel);
+        Assert.Contains(s.RefreshTokenOf(A), s.Host.RingCentral.Revoked);
+        await s.AssertOnlyTheStoredTokenIsValidAsync();
+        Assert.Equal(s.RefreshTokenOf(RaceScenario.FirstEmail), s.StoredRefreshToken);
+    }
+
+    [Fact]
     public async Task A_disconnect_whose_delete_landed_without_an_answer_still_answers_success()
     {
         await using var s = await RaceScenario.StartAsync();
