@@ -29,6 +29,10 @@ public sealed class FakeRingCentral : FakeServer
     /// <summary>Every token revoked.</summary>
     public ConcurrentQueue<string> Revoked { get; } = new();
 
+    /// <summary>Refresh tokens issued and not revoked: the credentials still valid at RingCentral.</summary>
+    public IReadOnlyList<string> ValidRefreshTokens() =>
+        Issued.Select(i => i.RefreshToken).Except(Revoked, StringComparer.Ordinal).ToList();
+
     /// <summary>When set, the authorize page answers with this OAuth error (e.g. <c>access_denied</c>) instead of a code.</summary>
     public string? AuthorizeError { get; set; }
 

@@ -63,7 +63,7 @@ public sealed class CallbackEndpoint(
         if (authorizationCode is not { Length: > 0 and <= MaxCodeLength } || !authorizationCode.All(c => c is > ' ' and < '\u007f'))
             return Failed(request, state!.UserId, "missing_code", CallbackMessages.MissingCode);
 
-        var result = await flow.CompleteAsync(state!, authorizationCode, cancellationToken);
+        var result = await flow.CompleteAsync(state!.UserId, authorizationCode, state.CodeVerifier, cancellationToken);
         return Redirect(request, result.Succeeded
             ? AppRedirect.Success(AppRedirectUrl, result.Email)
             : AppRedirect.Error(AppRedirectUrl, result.Message));

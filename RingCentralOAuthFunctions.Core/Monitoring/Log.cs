@@ -45,6 +45,14 @@ internal static partial class Log
         Message = "Save to {Row} for user {UserId} got no answer and could not be undone; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
     public static partial void ConnectRollbackUncertain(ILogger logger, Guid userId, string row);
 
+    [LoggerMessage(EventId = 1107, EventName = "ConnectSuperseded", Level = LogLevel.Warning,
+        Message = "Connection for user {UserId} not saved: the token row changed after it was read (another connect, a disconnect or a token refresh came first); this flow's new tokens revoked: {Revoked}")]
+    public static partial void ConnectSuperseded(ILogger logger, Guid userId, bool revoked);
+
+    [LoggerMessage(EventId = 1108, EventName = "ConnectFinishedAfterAbort", Level = LogLevel.Warning,
+        Message = "The request for user {UserId} was cancelled after the code was sent to RingCentral; the flow went on with its own budget and ended {Outcome} ({Reason})")]
+    public static partial void ConnectFinishedAfterAbort(ILogger logger, Guid userId, string outcome, string reason);
+
     [LoggerMessage(EventId = 1105, EventName = "AccountLabelUnavailable", Level = LogLevel.Information,
         Message = "Extension lookup for user {UserId} failed ({HttpStatus}); connecting without an account label")]
     private static partial void AccountLabelUnavailableLine(ILogger logger, Guid userId, string httpStatus);
@@ -66,6 +74,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 1202, EventName = "DisconnectFailed", Level = LogLevel.Error,
         Message = "Disconnect for user {UserId} failed at {Step}")]
     public static partial void DisconnectFailed(ILogger logger, Guid userId, string step);
+
+    [LoggerMessage(EventId = 1203, EventName = "DisconnectRetried", Level = LogLevel.Information,
+        Message = "Disconnect for user {UserId}: the token row changed after it was read (a connect or a token refresh came in between); reading it again (attempt {Attempt})")]
+    public static partial void DisconnectRetried(ILogger logger, Guid userId, int attempt);
 
     [LoggerMessage(EventId = 1300, EventName = "StatusChecked", Level = LogLevel.Debug,
         Message = "Status for user {UserId}: {Status}")]

@@ -74,13 +74,15 @@ public sealed class ConnectFlowTests
 
         var upserts = host.Supabase.RequestsTo("POST", "/rest/v1/").ToList();
         Assert.Equal(2, upserts.Count);
+        // The token row of a first-time user is a plain insert (409 if another flow inserted first), answering only its version.
         var tokens = Assert.Single(upserts, r => r.Path == "/rest/v1/user_ringcentral_tokens");
-        Assert.Equal("?on_conflict=user_id", tokens.Query);
+        Assert.Equal("?select=updated_at", tokens.Query);
+        Assert.Equal("return=representation", tokens.Header("Prefer"));
         var connection = Assert.Single(upserts, r => r.Path == "/rest/v1/integration_connections");
         Assert.Equal("?on_conflict=user_id,integration_id", Uri.UnescapeDataString(connection.Query));
+        Assert.Equal("resolution=merge-duplicates,return=minimal", connection.Header("Prefer"));
         foreach (var request in upserts)
         {
-            Assert.Equal("resolution=merge-duplicates,return=minimal", request.Header("Prefer"));
             Assert.Equal(FakeSupabase.LegacyServiceRoleKey, request.Header("apikey"));
             Assert.Equal("Bearer " + FakeSupabase.LegacyServiceRoleKey, request.Header("Authorization"));
             Assert.StartsWith("application/json", request.Header("Content-Type"));
