@@ -2,12 +2,11 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.RingCentral;
-using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.OAuth;
 
-/// <summary>The outcome of a callback: success with the account label, or a fixed reason and message.</summary>
+/// <summary>The outcome of a connect (Complete): success with the account label, or a fixed reason and message.</summary>
 public sealed record ConnectResult(bool Succeeded, string? Email, string Reason, string Message)
 {
     public static ConnectResult Success(string? email) => new(true, email, "none", "");
@@ -26,17 +25,23 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
     public static readonly TimeSpan FlowBudget = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan RevokeBudget = TimeSpan.FromSeconds(5);
 
-    public async Task<ConnectResult> CompleteAsync(OAuthState state, string code, CancellationToken cancellationToken)
+    /// <summary>The key of <c>integration_connections.config</c> that names the flow which made the connection (see <see cref="FlowCompletion"/>).</summary>
+    public const string FlowMarkerKey = "flow";
+
+    public Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, CancellationToken cancellationToken) =>
+        CompleteAsync(userId, code, codeVerifier, flowMarker: null, cancellationToken);
+
+    /// <param name="flowMarker">When given, saved as <c>config.flow</c> beside <c>rc_email</c>, so a replay of this flow is recognised on any instance.</param>
+    public async Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, string? flowMarker, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(FlowBudget);
-        var userId = state.UserId;
 
         var previousTokensTask = store.GetTokensAsync(userId, budget.Token);
         var previousConnectionTask = store.GetConnectionAsync(userId, budget.Token);
 
         // Timeouts come back as failures, never as exceptions (IRingCentralClient's contract).
-        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, state.CodeVerifier, budget.Token);
+        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, codeVerifier, budget.Token);
         if (tokens is null || failure is not null)
         {
             await ObserveAsync(previousTokensTask, previousConnectionTask);
@@ -77,6 +82,7 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         var now = time.GetUtcNow();
         var tokenRow = new TokenRow(userId, label ?? "", tokens.RefreshToken, tokens.AccessToken, tokens.AccessTokenExpiresAt, CodeVerifier: null);
         var connectionRow = new ConnectionRow(userId, ConnectionRow.Connected, now, now, null, new JsonObject { ["rc_email"] = label ?? "" });
+        if (flowMarker is not null) connectionRow.Config![FlowMarkerKey] = flowMarker;
 
         var tokensSave = SaveOutcomeOf(store.UpsertTokensAsync(tokenRow, budget.Token));
         var connectionSave = SaveOutcomeOf(store.UpsertConnectionAsync(connectionRow, budget.Token));
