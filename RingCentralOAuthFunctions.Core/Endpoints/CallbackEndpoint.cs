@@ -87,10 +87,16 @@ public sealed class CallbackEndpoint(
             ? oauth.Value.AppRedirectUrl
             : OAuthOptions.DefaultAppRedirectUrl;
 
+    /// <summary>
+    /// A 302 written by hand: ASP.NET Core's RedirectResult logs its destination (at Information), and a success's
+    /// destination carries the ticket.
+    /// </summary>
     private static IResult Redirect(HttpRequest request, string location)
     {
         ApiResponses.NoStore(request);
-        request.HttpContext.Response.Headers["Referrer-Policy"] = "no-referrer";
-        return Results.Redirect(location, permanent: false);
+        var headers = request.HttpContext.Response.Headers;
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.Location = location;
+        return Results.StatusCode(StatusCodes.Status302Found);
     }
 }
