@@ -220,6 +220,24 @@ public sealed class CompleteEndpointTests
     }
 
     [Fact]
+    public async Task Refusals_and_rate_limits_are_counted_with_fixed_tags()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        using var outcomes = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            host.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            RingCentralOAuthFunctions.Monitoring.Telemetry.MeterName, "ringcentral.connect.outcomes");
+        var (_, ticket) = await TicketAsync(host);
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.CompleteAsync(Guid.NewGuid(), ticket)).StatusCode);
+        var user = Guid.NewGuid();
+        for (var i = 0; i <= CompleteRateLimit.PermitsPerWindow; i++) await host.CompleteAsync(user, "junk");
+
+        var tags = outcomes.GetMeasurementSnapshot().Select(m => ((string?)m.Tags["outcome"], (string?)m.Tags["reason"])).ToList();
+        Assert.Single(tags, t => t == ("refused", "other_user"));
+        Assert.Single(tags, t => t == ("rate_limited", "none"));
+        Assert.Equal(CompleteRateLimit.PermitsPerWindow, tags.Count(t => t == ("failed", "ticket_malformed")));
+    }
+
+    [Fact]
     public async Task A_chunked_body_without_content_length_is_read_after_the_size_gate()
     {
         await using var host = await ServiceHost.StartAsync();
