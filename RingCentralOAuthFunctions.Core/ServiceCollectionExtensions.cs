@@ -42,15 +42,19 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<DependencyChecks>();
         services.TryAddSingleton<StateProtector>();
         services.TryAddSingleton<StateKeySource>();
+        services.TryAddSingleton<TicketProtector>();
         services.TryAddSingleton<SupabaseJwks>();
         services.TryAddSingleton<IUserTokenValidator, SupabaseUserTokenValidator>();
         services.TryAddSingleton<IRingCentralClient, RingCentralClient>();
         services.TryAddSingleton<ITokenStore, PostgrestTokenStore>();
         services.TryAddSingleton<ConnectFlow>();
+        services.TryAddSingleton<FlowCompletion>();
+        services.TryAddSingleton<CompleteRateLimit>();
         services.TryAddSingleton<BearerAuthentication>();
 
         services.TryAddSingleton<AuthUrlEndpoint>();
         services.TryAddSingleton<CallbackEndpoint>();
+        services.TryAddSingleton<CompleteEndpoint>();
         services.TryAddSingleton<StatusEndpoint>();
         services.TryAddSingleton<DisconnectEndpoint>();
         services.TryAddSingleton<HealthEndpoint>();

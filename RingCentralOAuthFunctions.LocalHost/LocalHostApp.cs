@@ -53,6 +53,7 @@ public static class LocalHostApp
         var api = app.MapGroup("/" + Routes.Prefix).AddEndpointFilter(FunctionSpanAsync);
         api.MapPost(Routes.AuthUrl, (HttpRequest r, AuthUrlEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Callback, (HttpRequest r, CallbackEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        api.MapPost(Routes.Complete, (HttpRequest r, CompleteEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Status, (HttpRequest r, StatusEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapPost(Routes.Disconnect, (HttpRequest r, DisconnectEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));

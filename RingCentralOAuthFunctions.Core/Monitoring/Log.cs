@@ -60,6 +60,22 @@ internal static partial class Log
     public static void AccountLabelUnavailable(ILogger logger, Guid userId, int? httpStatus) =>
         AccountLabelUnavailableLine(logger, userId, httpStatus is { } s ? $"HTTP {s}" : NoAnswer);
 
+    [LoggerMessage(EventId = 1123, EventName = "CallbackTicketIssued", Level = LogLevel.Information,
+        Message = "CallbackTicketIssued for user {UserId}: state checked, ticket handed to the popup for Complete")]
+    public static partial void CallbackTicketIssued(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1120, EventName = "ConnectRefused", Level = LogLevel.Warning,
+        Message = "ConnectRefused for user {UserId}: {Reason}; nothing exchanged, nothing written")]
+    public static partial void ConnectRefused(ILogger logger, Guid userId, string reason);
+
+    [LoggerMessage(EventId = 1121, EventName = "ConnectRateLimited", Level = LogLevel.Warning,
+        Message = "ConnectRateLimited for user {UserId}: too many Completes; retry after {RetryAfterSeconds} s")]
+    public static partial void ConnectRateLimited(ILogger logger, Guid userId, int retryAfterSeconds);
+
+    [LoggerMessage(EventId = 1122, EventName = "ConnectReplayed", Level = LogLevel.Information,
+        Message = "ConnectReplayed for user {UserId}: a flow already completed or running ({Answer}); RingCentral not called again")]
+    public static partial void ConnectReplayed(ILogger logger, Guid userId, string answer);
+
     [LoggerMessage(EventId = 1200, EventName = "Disconnected", Level = LogLevel.Information,
         Message = "Disconnected user {UserId} (had connection: {HadConnection}, revoked at RingCentral: {Revoked})")]
     public static partial void Disconnected(ILogger logger, Guid userId, bool hadConnection, bool revoked);

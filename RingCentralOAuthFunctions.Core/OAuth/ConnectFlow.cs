@@ -6,7 +6,7 @@ using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.OAuth;
 
-/// <summary>The outcome of a callback: success with the account label, or a fixed reason and message.</summary>
+/// <summary>The outcome of a connect (Complete): success with the account label, or a fixed reason and message.</summary>
 public sealed record ConnectResult(bool Succeeded, string? Email, string Reason, string Message)
 {
     public static ConnectResult Success(string? email) => new(true, email, "none", "");
@@ -35,20 +35,27 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
     public static readonly TimeSpan FlowBudget = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan RevokeBudget = TimeSpan.FromSeconds(5);
 
-    public async Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, CancellationToken cancellationToken)
+    /// <summary>The key of <c>integration_connections.config</c> that names the flow which made the connection (see <see cref="FlowCompletion"/>).</summary>
+    public const string FlowMarkerKey = "flow";
+
+    public Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, CancellationToken cancellationToken) =>
+        CompleteAsync(userId, code, codeVerifier, flowMarker: null, cancellationToken);
+
+    /// <param name="flowMarker">When given, saved as <c>config.flow</c> beside <c>rc_email</c>, so a replay of this flow is recognised on any instance.</param>
+    public async Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, string? flowMarker, CancellationToken cancellationToken)
     {
         // Nothing has happened yet: a request already gone stops here, before the code is sent.
         cancellationToken.ThrowIfCancellationRequested();
 
         // From here on RingCentral may issue tokens for the code; they must end up stored or revoked, whatever
         // happens to the request. So the request's token is deliberately not passed on.
-        var result = await RunAsync(userId, code, codeVerifier);
+        var result = await RunAsync(userId, code, codeVerifier, flowMarker);
         if (cancellationToken.IsCancellationRequested)
             Log.ConnectFinishedAfterAbort(logger, userId, result.Succeeded ? "connected" : "not_connected", result.Reason);
         return result;
     }
 
-    private async Task<ConnectResult> RunAsync(Guid userId, string code, string codeVerifier)
+    private async Task<ConnectResult> RunAsync(Guid userId, string code, string codeVerifier, string? flowMarker)
     {
         using var budget = new CancellationTokenSource(FlowBudget);
 
@@ -98,6 +105,7 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         now = now.AddTicks(-(now.Ticks % 10));
         var tokenRow = new TokenRow(userId, label ?? "", tokens.RefreshToken, tokens.AccessToken, tokens.AccessTokenExpiresAt, CodeVerifier: null);
         var connectionRow = new ConnectionRow(userId, ConnectionRow.Connected, now, now, null, new JsonObject { ["rc_email"] = label ?? "" });
+        if (flowMarker is not null) connectionRow.Config![FlowMarkerKey] = flowMarker;
 
         var claim = await ClaimAsync(previousTokens, tokenRow, budget.Token);
         if (claim.Outcome == Save.NotMatched)
