@@ -27,33 +27,41 @@ public static class ServiceCollectionExtensions
         services.AddOptions<SupabaseOptions>().Bind(configuration.GetSection(SupabaseOptions.Section));
         services.AddOptions<OAuthOptions>().Bind(configuration.GetSection(OAuthOptions.Section));
         services.AddOptions<CorsOptions>().Bind(configuration.GetSection(CorsOptions.Section));
+        services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<Telemetry>();
+        services.TryAddSingleton<UpstreamCalls>();
         AddSecrets(services, configuration);
 
         AddHttpClients(services);
         QuietFrameworkLogs(services);
 
         services.TryAddSingleton<SettingsCheck>();
+        services.TryAddSingleton<DependencyChecks>();
         services.TryAddSingleton<StateProtector>();
         services.TryAddSingleton<StateKeySource>();
+        services.TryAddSingleton<TicketProtector>();
         services.TryAddSingleton<SupabaseJwks>();
         services.TryAddSingleton<IUserTokenValidator, SupabaseUserTokenValidator>();
         services.TryAddSingleton<IRingCentralClient, RingCentralClient>();
         services.TryAddSingleton<ITokenStore, PostgrestTokenStore>();
         services.TryAddSingleton<ConnectFlow>();
+        services.TryAddSingleton<FlowCompletion>();
+        services.TryAddSingleton<CompleteRateLimit>();
         services.TryAddSingleton<BearerAuthentication>();
 
         services.TryAddSingleton<AuthUrlEndpoint>();
         services.TryAddSingleton<CallbackEndpoint>();
+        services.TryAddSingleton<CompleteEndpoint>();
         services.TryAddSingleton<StatusEndpoint>();
         services.TryAddSingleton<DisconnectEndpoint>();
         services.TryAddSingleton<HealthEndpoint>();
 
         services.AddHostedService<SettingsStartupLog>();
         services.AddHostedService<SecretsPreload>();
+        services.AddHostedService(sp => sp.GetRequiredService<DependencyChecks>());
         return services;
     }
 
@@ -66,8 +74,30 @@ public static class ServiceCollectionExtensions
             return;
         }
 
-        services.TryAddSingleton(_ => new SecretClient(new Uri(vaultUri), KeyVaultCredential(configuration)));
+        // A malformed URI must not stop the host: SettingsCheck names KeyVault:Uri, and every secret is unreadable.
+        if (!Uri.TryCreate(vaultUri, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+        {
+            services.TryAddSingleton<ISecretSource>(_ => new UnavailableSecretSource("unreadable: KeyVault:Uri is not an https URL"));
+            return;
+        }
+
+        services.TryAddSingleton(_ => new SecretClient(uri, KeyVaultCredential(configuration), KeyVaultClientOptions()));
         services.TryAddSingleton<ISecretSource, KeyVaultSecretSource>();
+    }
+
+    /// <summary>
+    /// A slow or unreachable vault must fail fast: the SDK's defaults (3 retries, 100 s network timeout) would hold a
+    /// first read for minutes. Reads are re-tried by <see cref="KeyVaultSecretSource"/> on its own schedule instead.
+    /// </summary>
+    internal static SecretClientOptions KeyVaultClientOptions()
+    {
+        var options = new SecretClientOptions();
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.MaxRetries = 1;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+        return options;
     }
 
     /// <summary>
@@ -89,23 +119,35 @@ public static class ServiceCollectionExtensions
         // The token endpoint is called once per code and never retried: a code is single-use and lives about 60 s.
         // The factory's request loggers are removed from every client: their Trace lines carry the raw apikey and
         // Authorization header values (service-role key, Basic client credentials, access tokens) in structured fields.
-        services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
+        // Outside the retries, each client records one span and duration point per call (UpstreamCalls) and writes one
+        // line per call that got no answer (UpstreamCallLogging).
+        services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers()
+            .AddUpstreamCalls(Upstreams.RingCentral).AddHttpMessageHandler(sp => LogFailures(sp, "RingCentral"));
 
         // Idempotent calls (extension GET, PostgREST selects/upserts/deletes, JWKS) may retry briefly.
-        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
-        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
-        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
+        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddUpstreamCalls(Upstreams.RingCentral).AddHttpMessageHandler(sp => LogFailures(sp, "RingCentral"))
+            .AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
+        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest).AddHttpMessageHandler(sp => LogFailures(sp, "Supabase PostgREST"))
+            .AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
+        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseJwks).AddHttpMessageHandler(sp => LogFailures(sp, "Supabase JWKS"))
+            .AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
+        // Health's background checks: one short try each; a failure is reported by the check itself.
+        services.AddHttpClient(DependencyChecks.HttpClientName, c => c.Timeout = DependencyChecks.CallTimeout).RemoveAllLoggers();
     }
+
+    private static UpstreamCallLogging LogFailures(IServiceProvider services, string upstream) =>
+        new(upstream, services.GetRequiredService<ILoggerFactory>().CreateLogger("RingCentralOAuthFunctions.Upstream"));
 
     /// <summary>
     /// ASP.NET Core's "Request starting/finished" lines print the full URL: for the Callback that is the
-    /// authorization code and the state. Polly logs every attempt of every upstream call. Only their warnings are
-    /// kept; the app's own events say what happened.
+    /// authorization code and the state: only their warnings are kept. Polly logs every attempt and timeout of every
+    /// upstream call with a stack trace (about 90 lines for one request during an outage): it is silenced, and
+    /// <see cref="UpstreamCallLogging"/> and the app's own events say what failed and how, in one line each.
     /// </summary>
     private static void QuietFrameworkLogs(IServiceCollection services) =>
         services.AddLogging(logging => logging
             .AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning)
-            .AddFilter("Polly", LogLevel.Warning));
+            .AddFilter("Polly", LogLevel.None));
 
     private static void Retry(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, TimeSpan total)
     {

@@ -22,12 +22,24 @@ public sealed partial class FakeRingCentral : FakeServer
 
     private readonly ConcurrentDictionary<string, PendingCode> _codes = new();
     private readonly ConcurrentDictionary<string, IssuedTokens> _byAccessToken = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<IssuedTokens>> _redeemed = new();
+    private readonly ConcurrentDictionary<string, byte> _dead = new();
 
     /// <summary>Every token pair issued, in order.</summary>
     public ConcurrentQueue<IssuedTokens> Issued { get; } = new();
 
     /// <summary>Every token revoked.</summary>
     public ConcurrentQueue<string> Revoked { get; } = new();
+
+    /// <summary>Codes presented to the token endpoint after they were already redeemed (RFC 6749 section 4.1.2 replays).</summary>
+    public ConcurrentQueue<string> ReplayedCodes { get; } = new();
+
+    /// <summary>Whether a refresh or access token is still good: issued here and neither revoked nor killed by a replayed code.</summary>
+    public bool IsAlive(string token) => !_dead.ContainsKey(token) && Issued.Any(t => t.RefreshToken == token || t.AccessToken == token);
+
+    /// <summary>Refresh tokens issued and still alive (neither revoked nor killed by a replayed code): the credentials still valid at RingCentral.</summary>
+    public IReadOnlyList<string> ValidRefreshTokens() =>
+        Issued.Select(i => i.RefreshToken).Where(token => !_dead.ContainsKey(token)).ToList();
 
     /// <summary>When set, the authorize page answers with this OAuth error (e.g. <c>access_denied</c>) instead of a code.</summary>
     public string? AuthorizeError { get; set; }
@@ -89,13 +101,29 @@ public sealed partial class FakeRingCentral : FakeServer
             }
 
             var form = await context.Request.ReadFormAsync();
+            if (form["grant_type"] == "refresh_token")
+            {
+                await RefreshAsync(context, form["refresh_token"].ToString());
+                return;
+            }
+
             if (form["grant_type"] != "authorization_code")
             {
                 await OAuthError(context, 400, "unsupported_grant_type", "OAU-250", "Unsupported grant type");
                 return;
             }
 
-            if (!_codes.TryRemove(form["code"].ToString(), out var pending))
+            var code = form["code"].ToString();
+            if (_redeemed.TryGetValue(code, out var fromCode))
+            {
+                // RFC 6749 section 4.1.2: a code used twice is refused, and every token issued for it is revoked.
+                ReplayedCodes.Enqueue(code);
+                foreach (var tokens in fromCode) Kill(tokens);
+                await OAuthError(context, 400, "invalid_grant", "OAU-106", "Authorization code is invalid or expired");
+                return;
+            }
+
+            if (!_codes.TryRemove(code, out var pending))
             {
                 await OAuthError(context, 400, "invalid_grant", "OAU-106", "Authorization code is invalid or expired");
                 return;
@@ -115,30 +143,16 @@ public sealed partial class FakeRingCentral : FakeServer
                 return;
             }
 
-            var issued = new IssuedTokens(
-                "rc-at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
-                "rc-rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
-                pending.LoginHint ?? $"user-{Issued.Count}@example.test");
-            Issued.Enqueue(issued);
-            _byAccessToken[issued.AccessToken] = issued;
-            await context.Response.WriteAsJsonAsync(new Dictionary<string, object?>
-            {
-                ["access_token"] = issued.AccessToken,
-                ["token_type"] = "bearer",
-                ["expires_in"] = 3600,
-                ["refresh_token"] = IssueRefreshTokens ? issued.RefreshToken : null,
-                ["refresh_token_expires_in"] = 604800,
-                ["scope"] = "ReadAccounts CallControl",
-                ["owner_id"] = "123456",
-                ["endpoint_id"] = "endpoint-1",
-            }.Where(kv => kv.Value is not null).ToDictionary());
+            var issued = Issue(pending.LoginHint ?? $"user-{Issued.Count}@example.test");
+            _redeemed.GetOrAdd(code, _ => new ConcurrentQueue<IssuedTokens>()).Enqueue(issued);
+            await WriteTokensAsync(context, issued);
         });
 
         app.MapGet("/restapi/v1.0/account/~/extension/~", async context =>
         {
             if (await TryFaultAsync(context, ExtensionRoute)) return;
             var auth = context.Request.Headers.Authorization.ToString();
-            if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_byAccessToken.TryGetValue(auth[7..], out var issued))
+            if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_byAccessToken.TryGetValue(auth[7..], out var issued) || _dead.ContainsKey(issued.AccessToken))
             {
                 await OAuthError(context, 401, "invalid_token", "OAU-213", "Token not found");
                 return;
@@ -163,10 +177,56 @@ public sealed partial class FakeRingCentral : FakeServer
             }
 
             var form = await context.Request.ReadFormAsync();
-            Revoked.Enqueue(form["token"].ToString());
+            var token = form["token"].ToString();
+            Revoked.Enqueue(token);
+            foreach (var tokens in Issued.Where(t => t.RefreshToken == token || t.AccessToken == token)) Kill(tokens);
             context.Response.StatusCode = 200;
         });
     }
+
+    /// <summary>The refresh grant, as the other ERP functions use the stored refresh token: single use, rotated.</summary>
+    private async Task RefreshAsync(HttpContext context, string refreshToken)
+    {
+        var current = Issued.FirstOrDefault(t => t.RefreshToken == refreshToken);
+        if (current is null || _dead.ContainsKey(refreshToken))
+        {
+            await OAuthError(context, 400, "invalid_grant", "OAU-211", "Token is revoked");
+            return;
+        }
+
+        Kill(current);
+        await WriteTokensAsync(context, Issue(current.Email));
+    }
+
+    private IssuedTokens Issue(string email)
+    {
+        var issued = new IssuedTokens(
+            "rc-at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+            "rc-rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+            email);
+        Issued.Enqueue(issued);
+        _byAccessToken[issued.AccessToken] = issued;
+        return issued;
+    }
+
+    private void Kill(IssuedTokens tokens)
+    {
+        _dead[tokens.AccessToken] = 0;
+        _dead[tokens.RefreshToken] = 0;
+    }
+
+    private Task WriteTokensAsync(HttpContext context, IssuedTokens issued) =>
+            context.Response.WriteAsJsonAsync(new Dictionary<string, object?>
+            {
+                ["access_token"] = issued.AccessToken,
+                ["token_type"] = "bearer",
+                ["expires_in"] = 3600,
+                ["refresh_token"] = IssueRefreshTokens ? issued.RefreshToken : null,
+                ["refresh_token_expires_in"] = 604800,
+                ["scope"] = "ReadAccounts CallControl",
+                ["owner_id"] = "123456",
+                ["endpoint_id"] = "endpoint-1",
+            }.Where(kv => kv.Value is not null).ToDictionary());
 
     private static bool ClientAuthenticated(HttpRequest request)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Configuration;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Endpoints;
 
@@ -19,7 +20,8 @@ public static class LocalHostApp
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, bool useLocalSettingsFile = true)
     {
         var builder = WebApplication.CreateBuilder(args);
-        if (useLocalSettingsFile) AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath);
+        if (useLocalSettingsFile && AddLocalSettings(builder.Configuration, builder.Environment.ContentRootPath) is { } fileProblem)
+            builder.Services.AddSingleton(fileProblem);
         configure?.Invoke(builder);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
@@ -48,12 +50,36 @@ public static class LocalHostApp
 
     public static void MapRoutes(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/" + Routes.Prefix);
+        var api = app.MapGroup("/" + Routes.Prefix).AddEndpointFilter(FunctionSpanAsync);
         api.MapPost(Routes.AuthUrl, (HttpRequest r, AuthUrlEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Callback, (HttpRequest r, CallbackEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        api.MapPost(Routes.Complete, (HttpRequest r, CompleteEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Status, (HttpRequest r, StatusEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapPost(Routes.Disconnect, (HttpRequest r, DisconnectEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+    }
+
+    /// <summary>
+    /// One span per call, named as the Functions app names the function (its worker middleware does the same there):
+    /// the route's last segment in PascalCase (<c>callback</c> is Callback), except auth-url, which is GetAuthUrl.
+    /// </summary>
+    private static async ValueTask<object?> FunctionSpanAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var route = (context.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+        var segment = route[(route.LastIndexOf('/') + 1)..];
+        var name = segment == "auth-url" ? "GetAuthUrl" : string.Concat(segment.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..]));
+        using var span = Monitoring.Tracing.StartFunction(name);
+        try
+        {
+            var result = await next(context);
+            Monitoring.Tracing.EndFunction(span, result, null);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            Monitoring.Tracing.EndFunction(span, null, ex);
+            throw;
+        }
     }
 
     /// <summary>
@@ -61,19 +87,47 @@ public static class LocalHostApp
     /// directory, the content root or a parent of either, so one file configures both hosts. Environment
     /// variables and command-line arguments still win. <c>__</c> in names means <c>:</c>, as in environment variables.
     /// </summary>
-    internal static void AddLocalSettings(ConfigurationManager configuration, string contentRoot)
+    internal static StartupProblem? AddLocalSettings(ConfigurationManager configuration, string contentRoot)
     {
         var file = FindLocalSettings(Directory.GetCurrentDirectory()) ?? FindLocalSettings(contentRoot);
-        if (file is null) return;
+        return file is null ? null : AddLocalSettingsFile(configuration, file);
+    }
 
-        using var json = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        if (!json.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object) return;
+    /// <summary>
+    /// Adds the <c>Values</c> of one <c>local.settings.json</c>. A file that cannot be read or is not valid JSON is
+    /// ignored and returned as a problem naming the file (and the line), which the start-up log and Health report,
+    /// instead of stopping the process.
+    /// </summary>
+    public static StartupProblem? AddLocalSettingsFile(IConfigurationBuilder configuration, string file)
+    {
+        var name = Path.GetFileName(file);
+        JsonDocument json;
+        try
+        {
+            json = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            // The exception's message can quote the file's text (values are secrets): only the position is reported.
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}" : "";
+            return new StartupProblem(name, $"not valid JSON{where}: ignored, so none of its Values are used ({file})");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new StartupProblem(name, $"unreadable ({ex.GetType().Name}): ignored ({file})");
+        }
+
+        using var document = json;
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object)
+            return new StartupProblem(name, $"has no \"Values\" object: ignored ({file})");
 
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in values.EnumerateObject())
             data[property.Name.Replace("__", ":")] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
         // Lowest precedence: below appsettings, environment variables and the command line.
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = data });
+        return null;
     }
 
     private static string? FindLocalSettings(string start)

@@ -7,7 +7,10 @@ using RingCentralOAuthFunctions.LocalHost.Demo;
 if (DemoProgram.DemoArguments(args) is { } demoArgs)
     return await DemoProgram.RunAsync(demoArgs, Console.Out, Console.Error);
 
-RingCentralOAuthFunctions.LocalHost.LocalHostApp.Create(args).Run();
+var app = RingCentralOAuthFunctions.LocalHost.LocalHostApp.Create(args);
+// A local run checks its upstreams from the start, so the first log lines already say what does not work.
+app.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>().Start();
+app.Run();
 return 0;
 
 /// <summary>Marker for tests and tools that locate this assembly.</summary>

@@ -1,42 +1,79 @@
+using Azure.Core;
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
 using RingCentralOAuthFunctions;
+using RingCentralOAuthFunctions.Monitoring;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 
 // ASP.NET Core integration: functions take HttpRequest and return IResult (executed by the extension).
 builder.ConfigureFunctionsWebApplication();
 
-// The worker sends its own logs, dependencies and exceptions straight to Application Insights
-// (APPLICATIONINSIGHTS_CONNECTION_STRING); requests are still recorded by the Functions host.
-builder.Services
-    .AddApplicationInsightsTelemetryWorkerService()
-    .ConfigureFunctionsApplicationInsights();
+// One span per function call, named after the function; upstream calls are its children (Monitoring/Tracing.cs).
+builder.UseMiddleware<FunctionSpanMiddleware>();
 
-// The Application Insights SDK adds a provider rule that keeps only Warning and above. Remove it so the
-// Information events ConnectStarted / ConnectSucceeded / Disconnected reach the `traces` table; the
-// worker's levels then come from its own configuration ("Logging" section / Logging__LogLevel__* settings),
-// not from host.json.
+// Telemetry to Application Insights, only when APPLICATIONINSIGHTS_CONNECTION_STRING is set (never off Azure by
+// accident: both exporters would otherwise ask the instance-metadata address for a token).
 //
-// Metrics: Application Insights SDK 2.x has no System.Diagnostics.Metrics listener, so the
-// "ringcentral.connect.outcomes" counter (meter "RingCentralOAuthFunctions") is NOT exported to
-// customMetrics by this wiring; it stays available to dotnet-counters / any MeterListener. The same
-// outcomes are logged as named events, so chart `traces` by customDimensions.EventName
-// (ConnectStarted, ConnectSucceeded, ConnectFailed with customDimensions.Reason, Disconnected).
-// Exporting the meter itself would need the Azure Monitor OpenTelemetry exporter, deliberately not added.
-builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
+// One setting chooses the path for host and worker together: AzureFunctionsJobHost__telemetryMode. Unset, the
+// host takes "OpenTelemetry" from host.json and the worker exports traces, metrics (customMetrics) and logs through
+// OpenTelemetry. Set to "ApplicationInsights", the host overrides host.json with it and the worker uses the
+// Application Insights SDK 2.x as before (logs only; no customMetrics). OpenTelemetry for Functions is a preview
+// feature: the second path is the way back. See docs/deploy.md ("Telemetry mode").
+var connectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+var applicationInsightsSdk = string.Equals(builder.Configuration["AzureFunctionsJobHost:telemetryMode"], "ApplicationInsights", StringComparison.OrdinalIgnoreCase);
+
+if (applicationInsightsSdk)
 {
-    var aiDefaultRule = options.Rules.FirstOrDefault(rule =>
-        rule.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
-    if (aiDefaultRule is not null)
+    if (!string.IsNullOrWhiteSpace(connectionString))
     {
-        options.Rules.Remove(aiDefaultRule);
+        builder.Services
+            .AddApplicationInsightsTelemetryWorkerService()
+            .ConfigureFunctionsApplicationInsights();
+
+        // The SDK adds a provider rule that keeps only Warning and above. Remove it so the Information events
+        // (ConnectStarted, ConnectSucceeded, Disconnected) reach `traces`; levels then come from "Logging" settings.
+        builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
+        {
+            var aiDefaultRule = options.Rules.FirstOrDefault(rule =>
+                rule.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
+            if (aiDefaultRule is not null) options.Rules.Remove(aiDefaultRule);
+        });
     }
-});
+}
+else
+{
+    var openTelemetry = builder.Services.AddOpenTelemetry()
+        .UseFunctionsWorkerDefaults()
+        .AddRingCentralOAuthInstrumentation();
+    if (!string.IsNullOrWhiteSpace(connectionString))
+    {
+        // Application Insights has local (key) authentication off: export with an Entra token of the app's
+        // managed identity (AZURE_CLIENT_ID, set by infra/), which holds Monitoring Metrics Publisher.
+        openTelemetry.UseAzureMonitorExporter(options =>
+        {
+            options.ConnectionString = connectionString;
+            options.Credential = ExporterCredential(builder.Configuration);
+        });
+    }
+}
 
 builder.Services.AddRingCentralOAuth(builder.Configuration);
 
 builder.Build().Run();
+
+static TokenCredential ExporterCredential(IConfiguration configuration)
+{
+    var clientId = configuration["AZURE_CLIENT_ID"];
+    return string.IsNullOrWhiteSpace(clientId)
+        ? new DefaultAzureCredential()
+        : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+}

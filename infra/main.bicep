@@ -82,6 +82,56 @@ param keyVaultOperatorPrincipalType string = 'User'
 @description('Log Analytics retention (days).')
 param logRetentionInDays int = 30
 
+// Monitoring (docs/deploy.md, "Operate"). Every part can be switched off.
+
+@allowed([
+  'OpenTelemetry'
+  'ApplicationInsights'
+])
+@description('Telemetry path of host and worker (app setting AzureFunctionsJobHost__telemetryMode). OpenTelemetry (preview for Functions) exports spans and customMetrics; ApplicationInsights is the previous SDK path (logs only): the alerts and workbook panels built on metrics and spans then stay empty.')
+param telemetryMode string = 'OpenTelemetry'
+
+@description('E-mail address for alert notifications. Empty = no action group; alerts still show in the portal.')
+param alertEmailAddress string = ''
+
+@description('Alert when the share of failed connects over 15 minutes is above failedConnectPercentThreshold.')
+param enableFailedConnectAlert bool = true
+
+@minValue(1)
+@maxValue(100)
+@description('Failed share (percent of finished connects in 15 minutes) that fires the failed-connects alert.')
+param failedConnectPercentThreshold int = 20
+
+@minValue(1)
+@description('Finished connects needed in 15 minutes before the failed share is judged.')
+param failedConnectMinimumCount int = 5
+
+@description('Alert when RingCentral or Supabase is unavailable several times in 5 minutes.')
+param enableUpstreamAlert bool = true
+
+@minValue(1)
+@description('Unavailable answers from one upstream within 5 minutes that fire the upstream alert.')
+param upstreamUnavailableThreshold int = 3
+
+@description('Alert when a Key Vault secret cannot be read.')
+param enableKeyVaultAlert bool = true
+
+@description('Standard availability test of /api/health, with an alert when it fails from two or more locations.')
+param enableHealthTest bool = true
+
+@minLength(2)
+@description('Availability test locations (Azure ids).')
+param healthTestLocations string[] = [
+  'us-va-ash-azr'
+  'us-ca-sjc-azr'
+  'us-tx-sn1-azr'
+  'us-il-ch1-azr'
+  'emea-nl-ams-azr'
+]
+
+@description('Deploy the operators\' workbook (connects, failures, latency, refusals).')
+param enableWorkbook bool = true
+
 // ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
@@ -206,6 +256,8 @@ module functionApp 'app/function-app.bicep' = {
       // the framework's chatter at Warning, so Application Insights gets the events the Operate queries use.
       Logging__LogLevel__Default: 'Warning'
       Logging__LogLevel__RingCentralOAuthFunctions: 'Information'
+      // One setting for host (overrides host.json) and worker (Program.cs): OpenTelemetry or ApplicationInsights.
+      AzureFunctionsJobHost__telemetryMode: telemetryMode
     }
   }
   // The identity must hold its storage/monitoring/vault roles before the host starts with these settings.
@@ -214,6 +266,36 @@ module functionApp 'app/function-app.bicep' = {
     monitoringRoles
     keyVaultRoles
   ]
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    namePrefix: 'rcoauth-${resourceToken}'
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    alertEmailAddress: alertEmailAddress
+    enableFailedConnectAlert: enableFailedConnectAlert
+    failedConnectPercentThreshold: failedConnectPercentThreshold
+    failedConnectMinimumCount: failedConnectMinimumCount
+    enableUpstreamAlert: enableUpstreamAlert
+    upstreamUnavailableThreshold: upstreamUnavailableThreshold
+    enableKeyVaultAlert: enableKeyVaultAlert
+    enableHealthTest: enableHealthTest
+    healthUrl: 'https://${functionApp.outputs.defaultHostName}/api/health'
+    healthTestLocations: healthTestLocations
+  }
+}
+
+module workbook 'app/workbook.bicep' = if (enableWorkbook) {
+  name: 'workbook'
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    displayName: 'RingCentral OAuth (${environmentName})'
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,3 +23,8 @@ param corsAllowedOrigins = split(readEnvironmentVariable('CORS_ALLOWED_ORIGINS',
 // Key Vault Secrets Officer on the vault. Leave empty to grant that role by hand instead.
 param keyVaultOperatorPrincipalId = readEnvironmentVariable('KEY_VAULT_OPERATOR_PRINCIPAL_ID', '')
 param keyVaultOperatorPrincipalType = readEnvironmentVariable('KEY_VAULT_OPERATOR_PRINCIPAL_TYPE', 'User')
+
+// Monitoring (docs/deploy.md, "Operate"): where alerts are e-mailed (empty = no e-mail), and the telemetry path
+// (OpenTelemetry, or ApplicationInsights to go back to the SDK path while OpenTelemetry for Functions is preview).
+param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL_ADDRESS', '')
+param telemetryMode = readEnvironmentVariable('TELEMETRY_MODE', 'OpenTelemetry')

@@ -36,3 +36,17 @@ public sealed class CorsOptions
     public string[] Origins() =>
         AllowedOrigins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
+
+/// <summary>Where the secrets live when not in configuration (section <c>KeyVault</c>).</summary>
+public sealed class KeyVaultOptions
+{
+    public const string Section = "KeyVault";
+    public string? Uri { get; set; }
+    public string? ManagedIdentityClientId { get; set; }
+}
+
+/// <summary>
+/// A problem found before the services exist (e.g. an unreadable <c>local.settings.json</c>). Registered by the host
+/// as a singleton; <see cref="SettingsCheck"/> reports every one with the others.
+/// </summary>
+public sealed record StartupProblem(string Name, string Problem);

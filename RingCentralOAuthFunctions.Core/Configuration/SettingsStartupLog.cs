@@ -17,5 +17,10 @@ internal sealed class SettingsStartupLog(SettingsCheck check, ILogger<SettingsSt
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception ex)
+        {
+            // A failed check must never stop the host (a BackgroundService failure does): Health still answers.
+            Log.BackgroundTaskFailed(logger, nameof(SettingsStartupLog), ex.GetType().Name);
+        }
     }
 }

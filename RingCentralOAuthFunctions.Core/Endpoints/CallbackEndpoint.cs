@@ -9,27 +9,29 @@ using RingCentralOAuthFunctions.State;
 namespace RingCentralOAuthFunctions.Endpoints;
 
 /// <summary>
-/// <c>GET /api/ringcentral/callback</c>: where RingCentral sends the popup. Knows the user from the sealed state
-/// alone (no session, no cookies), finishes the connection, and always answers 302 to <c>OAuth:AppRedirectUrl</c>
-/// with <c>status=success</c> or <c>status=error</c> and one of <see cref="CallbackMessages"/>.
+/// <c>GET /api/ringcentral/callback</c>: where RingCentral sends the popup. Checks the sealed state and the code's
+/// shape, calls nothing upstream and writes nothing: on success it seals a short-lived ticket (user, code, verifier,
+/// flow id) and answers 302 to <c>OAuth:AppRedirectUrl?status=success&amp;integration=ringcentral#ticket=…</c>, for the
+/// window that started the flow to finish it with Complete under its own session. Errors: 302 with
+/// <c>status=error</c> and one of <see cref="CallbackMessages"/>.
 /// </summary>
 public sealed class CallbackEndpoint(
     SettingsCheck settings,
     StateKeySource stateKeys,
     StateProtector protector,
-    ConnectFlow flow,
+    TicketProtector tickets,
     IOptions<OAuthOptions> oauth,
     Telemetry telemetry,
     ILogger<CallbackEndpoint> logger)
 {
     /// <summary>RingCentral's codes are far shorter, and printable ASCII without spaces; anything else is not a code.</summary>
-    public const int MaxCodeLength = 2048;
+    public const int MaxCodeLength = CompleteTicket.MaxCodeLength;
 
     public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            return await CompleteAsync(request, cancellationToken);
+            return await CheckAsync(request, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -39,7 +41,7 @@ public sealed class CallbackEndpoint(
         }
     }
 
-    private async Task<IResult> CompleteAsync(HttpRequest request, CancellationToken cancellationToken)
+    private async Task<IResult> CheckAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (await RequestLimits.BodyTooLargeAsync(request, cancellationToken))
             return Failed(request, null, "request_too_large", CallbackMessages.InvalidState);
@@ -55,7 +57,8 @@ public sealed class CallbackEndpoint(
         if (!await settings.IsReadyAsync(cancellationToken))
             return Failed(request, null, "not_configured", CallbackMessages.NotConfigured);
 
-        var rejection = protector.TryUnseal(Single(query, "state"), await stateKeys.GetAsync(cancellationToken), out var state);
+        var keys = await stateKeys.GetAsync(cancellationToken);
+        var rejection = protector.TryUnseal(Single(query, "state"), keys, out var state);
         if (rejection != StateRejection.None)
             return Failed(request, null, "state_" + rejection.ToString().ToLowerInvariant(), CallbackMessages.InvalidState);
 
@@ -63,10 +66,8 @@ public sealed class CallbackEndpoint(
         if (authorizationCode is not { Length: > 0 and <= MaxCodeLength } || !authorizationCode.All(c => c is > ' ' and < '\u007f'))
             return Failed(request, state!.UserId, "missing_code", CallbackMessages.MissingCode);
 
-        var result = await flow.CompleteAsync(state!, authorizationCode, cancellationToken);
-        return Redirect(request, result.Succeeded
-            ? AppRedirect.Success(AppRedirectUrl, result.Email)
-            : AppRedirect.Error(AppRedirectUrl, result.Message));
+        Log.CallbackTicketIssued(logger, state!.UserId);
+        return Redirect(request, AppRedirect.SuccessWithTicket(AppRedirectUrl, tickets.Seal(state, authorizationCode, keys)));
     }
 
     /// <summary>A parameter given exactly once; repeated or absent is null.</summary>
@@ -86,10 +87,16 @@ public sealed class CallbackEndpoint(
             ? oauth.Value.AppRedirectUrl
             : OAuthOptions.DefaultAppRedirectUrl;
 
+    /// <summary>
+    /// A 302 written by hand: ASP.NET Core's RedirectResult logs its destination (at Information), and a success's
+    /// destination carries the ticket.
+    /// </summary>
     private static IResult Redirect(HttpRequest request, string location)
     {
         ApiResponses.NoStore(request);
-        request.HttpContext.Response.Headers["Referrer-Policy"] = "no-referrer";
-        return Results.Redirect(location, permanent: false);
+        var headers = request.HttpContext.Response.Headers;
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.Location = location;
+        return Results.StatusCode(StatusCodes.Status302Found);
     }
 }

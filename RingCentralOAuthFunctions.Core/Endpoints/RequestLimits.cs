@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace RingCentralOAuthFunctions.Endpoints;
 
 /// <summary>
-/// No route uses a request body, so any sizeable one is abuse: it is refused before any work, by its declared
+/// Only Complete reads a body (a small JSON object), so any sizeable one is abuse: it is refused before any work, by its declared
 /// length or, for a body without one (chunked), by reading at most one byte past the limit. A server's own body
 /// limit is not enough, since it applies only when a body is read. The local host also sets Kestrel's limits.
 /// </summary>

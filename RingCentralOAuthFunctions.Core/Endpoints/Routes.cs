@@ -6,6 +6,7 @@ public static class Routes
     public const string Prefix = "api";
     public const string AuthUrl = "ringcentral/auth-url";
     public const string Callback = "ringcentral/callback";
+    public const string Complete = "ringcentral/complete";
     public const string Status = "ringcentral/status";
     public const string Disconnect = "ringcentral/disconnect";
     public const string Health = "health";

@@ -22,8 +22,16 @@ internal static partial class Log
     public static partial void ConnectSucceeded(ILogger logger, Guid userId, bool hasAccountLabel);
 
     [LoggerMessage(EventId = 1102, EventName = "ConnectFailed", Level = LogLevel.Warning,
-        Message = "ConnectFailed for user {UserId}: {Reason} (RingCentral error {ProviderError}, HTTP {HttpStatus}). {OperatorHint}")]
-    public static partial void ConnectFailed(ILogger logger, Guid? userId, string reason, string? providerError, int? httpStatus, string operatorHint);
+        Message = "ConnectFailed for user {UserId}: {Reason} (RingCentral error: {ProviderError}; HTTP status: {HttpStatus}). {OperatorHint}")]
+    private static partial void ConnectFailedLine(ILogger logger, string userId, string reason, string providerError, string httpStatus, string operatorHint);
+
+    /// <summary>No "(null)" in the line: an unknown user, error or status is said in words.</summary>
+    public static void ConnectFailed(ILogger logger, Guid? userId, string reason, string? providerError, int? httpStatus, string operatorHint) =>
+        ConnectFailedLine(logger, userId?.ToString() ?? Unknown, reason, providerError ?? None, Status(httpStatus), operatorHint);
+
+    /// <summary>Shown for a value a line does not have (never "(null)").</summary>
+    private const string None = "none", Unknown = "unknown", NoAnswer = "no answer";
+    private static string Status(int? httpStatus) => httpStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? None;
 
     [LoggerMessage(EventId = 1103, EventName = "ConnectRolledBack", Level = LogLevel.Warning,
         Message = "Connection for user {UserId} not saved; earlier rows restored and new tokens revoked: {Revoked}")]
@@ -37,21 +45,55 @@ internal static partial class Log
         Message = "Save to {Row} for user {UserId} got no answer and could not be undone; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
     public static partial void ConnectRollbackUncertain(ILogger logger, Guid userId, string row);
 
+    [LoggerMessage(EventId = 1107, EventName = "ConnectSuperseded", Level = LogLevel.Warning,
+        Message = "Connection for user {UserId} not saved: the token row changed after it was read (another connect, a disconnect or a token refresh came first); this flow's new tokens revoked: {Revoked}")]
+    public static partial void ConnectSuperseded(ILogger logger, Guid userId, bool revoked);
+
+    [LoggerMessage(EventId = 1108, EventName = "ConnectFinishedAfterAbort", Level = LogLevel.Warning,
+        Message = "The request for user {UserId} was cancelled after the code was sent to RingCentral; the flow went on with its own budget and ended {Outcome} ({Reason})")]
+    public static partial void ConnectFinishedAfterAbort(ILogger logger, Guid userId, string outcome, string reason);
+
     [LoggerMessage(EventId = 1105, EventName = "AccountLabelUnavailable", Level = LogLevel.Information,
-        Message = "Extension lookup for user {UserId} failed (HTTP {HttpStatus}); connecting without an account label")]
-    public static partial void AccountLabelUnavailable(ILogger logger, Guid userId, int? httpStatus);
+        Message = "Extension lookup for user {UserId} failed ({HttpStatus}); connecting without an account label")]
+    private static partial void AccountLabelUnavailableLine(ILogger logger, Guid userId, string httpStatus);
+
+    public static void AccountLabelUnavailable(ILogger logger, Guid userId, int? httpStatus) =>
+        AccountLabelUnavailableLine(logger, userId, httpStatus is { } s ? $"HTTP {s}" : NoAnswer);
+
+    [LoggerMessage(EventId = 1123, EventName = "CallbackTicketIssued", Level = LogLevel.Information,
+        Message = "CallbackTicketIssued for user {UserId}: state checked, ticket handed to the popup for Complete")]
+    public static partial void CallbackTicketIssued(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1120, EventName = "ConnectRefused", Level = LogLevel.Warning,
+        Message = "ConnectRefused for user {UserId}: {Reason}; nothing exchanged, nothing written")]
+    public static partial void ConnectRefused(ILogger logger, Guid userId, string reason);
+
+    [LoggerMessage(EventId = 1121, EventName = "ConnectRateLimited", Level = LogLevel.Warning,
+        Message = "ConnectRateLimited for user {UserId}: too many Completes; retry after {RetryAfterSeconds} s")]
+    public static partial void ConnectRateLimited(ILogger logger, Guid userId, int retryAfterSeconds);
+
+    [LoggerMessage(EventId = 1122, EventName = "ConnectReplayed", Level = LogLevel.Information,
+        Message = "ConnectReplayed for user {UserId}: a flow already completed or running ({Answer}); RingCentral not called again")]
+    public static partial void ConnectReplayed(ILogger logger, Guid userId, string answer);
 
     [LoggerMessage(EventId = 1200, EventName = "Disconnected", Level = LogLevel.Information,
         Message = "Disconnected user {UserId} (had connection: {HadConnection}, revoked at RingCentral: {Revoked})")]
     public static partial void Disconnected(ILogger logger, Guid userId, bool hadConnection, bool revoked);
 
     [LoggerMessage(EventId = 1201, EventName = "RevokeFailed", Level = LogLevel.Warning,
-        Message = "Token revocation at RingCentral failed for user {UserId} (HTTP {HttpStatus}, error {ProviderError})")]
-    public static partial void RevokeFailed(ILogger logger, Guid userId, int? httpStatus, string? providerError);
+        Message = "Token revocation at RingCentral failed for user {UserId} (HTTP status: {HttpStatus}; RingCentral error: {ProviderError})")]
+    private static partial void RevokeFailedLine(ILogger logger, Guid userId, string httpStatus, string providerError);
+
+    public static void RevokeFailed(ILogger logger, Guid userId, int? httpStatus, string? providerError) =>
+        RevokeFailedLine(logger, userId, httpStatus is null ? NoAnswer : Status(httpStatus), providerError ?? None);
 
     [LoggerMessage(EventId = 1202, EventName = "DisconnectFailed", Level = LogLevel.Error,
         Message = "Disconnect for user {UserId} failed at {Step}")]
     public static partial void DisconnectFailed(ILogger logger, Guid userId, string step);
+
+    [LoggerMessage(EventId = 1203, EventName = "DisconnectRetried", Level = LogLevel.Information,
+        Message = "Disconnect for user {UserId}: the token row changed after it was read (a connect or a token refresh came in between); reading it again (attempt {Attempt})")]
+    public static partial void DisconnectRetried(ILogger logger, Guid userId, int attempt);
 
     [LoggerMessage(EventId = 1300, EventName = "StatusChecked", Level = LogLevel.Debug,
         Message = "Status for user {UserId}: {Status}")]
@@ -62,20 +104,47 @@ internal static partial class Log
     public static partial void StatusFailed(ILogger logger, Guid userId);
 
     [LoggerMessage(EventId = 1400, EventName = "StoreRequestFailed", Level = LogLevel.Warning,
-        Message = "Supabase {Operation} on {Table} failed: HTTP {HttpStatus}, PostgREST code {PostgrestCode}")]
-    public static partial void StoreRequestFailed(ILogger logger, string operation, string table, int? httpStatus, string? postgrestCode);
+        Message = "Supabase {Operation} on {Table} failed (HTTP status: {HttpStatus}; PostgREST code: {PostgrestCode})")]
+    private static partial void StoreRequestFailedLine(ILogger logger, string operation, string table, string httpStatus, string postgrestCode);
+
+    public static void StoreRequestFailed(ILogger logger, string operation, string table, int? httpStatus, string? postgrestCode) =>
+        StoreRequestFailedLine(logger, operation, table, httpStatus is null ? NoAnswer : Status(httpStatus), postgrestCode ?? None);
 
     [LoggerMessage(EventId = 1500, EventName = "AccessTokenRejected", Level = LogLevel.Information,
         Message = "Supabase access token rejected: {Reason}")]
     public static partial void AccessTokenRejected(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1501, EventName = "JwksUnavailable", Level = LogLevel.Error,
-        Message = "Supabase JWKS could not be fetched (HTTP {HttpStatus}); {Consequence}")]
-    public static partial void JwksUnavailable(ILogger logger, int? httpStatus, string consequence);
+        Message = "Supabase JWKS could not be fetched ({Failure}); {Consequence}")]
+    public static partial void JwksUnavailable(ILogger logger, string failure, string consequence);
 
     [LoggerMessage(EventId = 1600, EventName = "SecretUnavailable", Level = LogLevel.Error,
-        Message = "Secret {SecretName} could not be read from Key Vault ({Reason})")]
-    public static partial void SecretUnavailable(ILogger logger, string secretName, string reason);
+        Message = "Secret {SecretName} could not be read from Key Vault ({Reason}); {Consequence}. Asked again in the background; logged again only when it is readable")]
+    public static partial void SecretUnavailable(ILogger logger, string secretName, string reason, string consequence);
+
+    [LoggerMessage(EventId = 1602, EventName = "SecretReadable", Level = LogLevel.Information,
+        Message = "Secret {SecretName} is readable from Key Vault again")]
+    public static partial void SecretReadable(ILogger logger, string secretName);
+
+    [LoggerMessage(EventId = 1700, EventName = "UpstreamCallFailed", Level = LogLevel.Warning,
+        Message = "{Upstream} {Method} {Path} failed: {Failure}")]
+    public static partial void UpstreamCallFailed(ILogger logger, string upstream, string method, string path, string failure);
+
+    [LoggerMessage(EventId = 1010, EventName = "DependencyFailing", Level = LogLevel.Error,
+        Message = "Dependency check {Dependency} is failing: {Setting} {Problem}")]
+    public static partial void DependencyFailing(ILogger logger, string dependency, string setting, string problem);
+
+    [LoggerMessage(EventId = 1011, EventName = "DependencyRecovered", Level = LogLevel.Information,
+        Message = "Dependency check {Dependency} passes again")]
+    public static partial void DependencyRecovered(ILogger logger, string dependency);
+
+    [LoggerMessage(EventId = 1001, EventName = "SettingsFileUnreadable", Level = LogLevel.Error,
+        Message = "Settings file {FileName} is ignored: {Problem}")]
+    public static partial void SettingsFileUnreadable(ILogger logger, string fileName, string problem);
+
+    [LoggerMessage(EventId = 1901, EventName = "BackgroundTaskFailed", Level = LogLevel.Error,
+        Message = "Background task {Task} failed; the service keeps running ({Failure})")]
+    public static partial void BackgroundTaskFailed(ILogger logger, string task, string failure);
 
     [LoggerMessage(EventId = 1601, EventName = "SecretRefreshed", Level = LogLevel.Debug,
         Message = "Secret {SecretName} refreshed from Key Vault")]

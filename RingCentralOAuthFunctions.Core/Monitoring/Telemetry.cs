@@ -21,6 +21,8 @@ public sealed class Telemetry : IDisposable
     public void ConnectStarted() => _connectOutcomes.Add(1, new("outcome", "started"), new("reason", "none"));
     public void ConnectSucceeded() => _connectOutcomes.Add(1, new("outcome", "succeeded"), new("reason", "none"));
     public void ConnectFailed(string reason) => _connectOutcomes.Add(1, new("outcome", "failed"), new("reason", reason));
+    public void ConnectRefused(string reason) => _connectOutcomes.Add(1, new("outcome", "refused"), new("reason", reason));
+    public void ConnectRateLimited() => _connectOutcomes.Add(1, new("outcome", "rate_limited"), new("reason", "none"));
     public void Disconnected(bool revoked) => _disconnects.Add(1, new KeyValuePair<string, object?>("revoked", revoked));
 
     public void Dispose() => _meter.Dispose();

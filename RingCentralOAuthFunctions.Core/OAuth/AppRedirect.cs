@@ -14,6 +14,16 @@ public static class AppRedirect
         return QueryHelpers.AddQueryString(appRedirectUrl, query);
     }
 
+    /// <summary>
+    /// The Callback's success: <c>?status=success&amp;integration=ringcentral#ticket=…</c>. The ticket is only in the
+    /// fragment, which browsers never send to a server nor put in a Referer; the opener reads it from the popup.
+    /// </summary>
+    public static string SuccessWithTicket(string appRedirectUrl, string ticket)
+    {
+        var hash = appRedirectUrl.IndexOf('#');
+        return Success(hash < 0 ? appRedirectUrl : appRedirectUrl[..hash], null) + "#ticket=" + ticket;
+    }
+
     public static string Error(string appRedirectUrl, string message) =>
         QueryHelpers.AddQueryString(appRedirectUrl, new Dictionary<string, string?>
         {

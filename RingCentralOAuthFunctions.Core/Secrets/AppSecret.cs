@@ -31,6 +31,8 @@ public sealed class SecretUnavailableException(AppSecret secret, string reason, 
     : Exception($"Secret {secret.DisplayName} is {reason}.", inner)
 {
     public AppSecret Secret { get; } = secret;
+    /// <summary>Why, in words fit for Health and logs (e.g. "unreadable", "missing"); never a value.</summary>
+    public string Reason { get; } = reason;
 }
 
 public interface ISecretSource

@@ -5,15 +5,17 @@ namespace RingCentralOAuthFunctions.State;
 /// <summary>The current <see cref="StateKeyRing"/> from the <c>OAuth:StateKey</c> secret, parsed once per distinct value (so a rotated key is picked up).</summary>
 public sealed class StateKeySource(ISecretSource secrets)
 {
-    private (string Setting, StateKeyRing Ring)? _cached;
+    /// <summary>Immutable, replaced whole, so a reader never sees a setting paired with another setting's ring.</summary>
+    private sealed record Parsed(string Setting, StateKeyRing Ring);
+
+    private Parsed? _cached;
 
     public async ValueTask<StateKeyRing> GetAsync(CancellationToken cancellationToken)
     {
         var setting = (await secrets.GetAsync(AppSecret.StateKey, cancellationToken)).Require(AppSecret.StateKey);
-        var cached = _cached;
-        if (cached is { } c && c.Setting == setting) return c.Ring;
+        if (Volatile.Read(ref _cached) is { } c && c.Setting == setting) return c.Ring;
         if (!StateKeyRing.TryParse(setting, out var ring)) throw new SecretUnavailableException(AppSecret.StateKey, "malformed");
-        _cached = (setting, ring);
+        Volatile.Write(ref _cached, new Parsed(setting, ring));
         return ring;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -14,8 +15,12 @@ namespace RingCentralOAuthFunctions.Supabase;
 /// <summary>
 /// The two ERP tables through PostgREST (<c>{Supabase:Url}/rest/v1</c>) with the service-role key, which is
 /// sent as <c>apikey</c>, and also as <c>Authorization: Bearer</c> only when it is a legacy JWT key (as supabase-js
-/// does; a new <c>sb_secret_</c> key is not a JWT). Upserts are <c>POST ?on_conflict=...</c> with
-/// <c>Prefer: resolution=merge-duplicates,return=minimal</c>; every filter is on the caller's user id.
+/// does; a new <c>sb_secret_</c> key is not a JWT). The connection row is upserted (<c>POST ?on_conflict=...</c> with
+/// <c>Prefer: resolution=merge-duplicates,return=minimal</c>). The token row is written conditionally: a plain insert
+/// (409 <c>23505</c> when the user has a row), or a <c>PATCH</c>/<c>DELETE</c> filtered on the <c>updated_at</c> that was
+/// read, with <c>Prefer: return=representation</c> and <c>select=updated_at</c>, so the answer says whether a row
+/// matched and gives the new version (never the tokens). Filters name the version, never a token: query strings end
+/// up in Supabase's API logs. Every filter is on the caller's user id.
 /// </summary>
 public sealed class PostgrestTokenStore(
     IHttpClientFactory httpClients,
@@ -30,9 +35,9 @@ public sealed class PostgrestTokenStore(
     public async Task<TokenRow?> GetTokensAsync(Guid userId, CancellationToken cancellationToken)
     {
         var row = await SelectOneAsync(TokensTable, $"user_id=eq.{userId}",
-            "rc_email,refresh_token,access_token,token_expires_at,code_verifier", cancellationToken);
+            "rc_email,refresh_token,access_token,token_expires_at,code_verifier,updated_at", cancellationToken);
         return row is null ? null : new TokenRow(userId, Str(row, "rc_email") ?? "", Str(row, "refresh_token") ?? "",
-            Str(row, "access_token"), Time(row, "token_expires_at"), Str(row, "code_verifier"));
+            Str(row, "access_token"), Time(row, "token_expires_at"), Str(row, "code_verifier"), Str(row, "updated_at"));
     }
 
     public async Task<TokenRowSummary?> GetTokenSummaryAsync(Guid userId, CancellationToken cancellationToken)
@@ -41,10 +46,10 @@ public sealed class PostgrestTokenStore(
         return row is null ? null : new TokenRowSummary(Str(row, "rc_email") ?? "", Time(row, "updated_at"));
     }
 
-    public async Task<string?> GetRefreshTokenAsync(Guid userId, CancellationToken cancellationToken)
+    public async Task<StoredRefreshToken?> GetRefreshTokenAsync(Guid userId, CancellationToken cancellationToken)
     {
-        var row = await SelectOneAsync(TokensTable, $"user_id=eq.{userId}", "refresh_token", cancellationToken);
-        return row is null ? null : Str(row, "refresh_token");
+        var row = await SelectOneAsync(TokensTable, $"user_id=eq.{userId}", "refresh_token,updated_at", cancellationToken);
+        return row is null ? null : new StoredRefreshToken(Str(row, "refresh_token") ?? "", Str(row, "updated_at"));
     }
 
     public async Task<ConnectionRow?> GetConnectionAsync(Guid userId, CancellationToken cancellationToken)
@@ -55,16 +60,39 @@ public sealed class PostgrestTokenStore(
             Time(row, "last_sync_at"), Str(row, "error_message"), row["config"] as JsonObject);
     }
 
-    public Task UpsertTokensAsync(TokenRow row, CancellationToken cancellationToken) =>
-        UpsertAsync(TokensTable, "user_id", new JsonObject
-        {
-            ["user_id"] = row.UserId,
-            ["rc_email"] = row.RcEmail,
-            ["refresh_token"] = row.RefreshToken,
-            ["access_token"] = row.AccessToken,
-            ["token_expires_at"] = row.TokenExpiresAt,
-            ["code_verifier"] = row.CodeVerifier,
-        }, cancellationToken);
+    public async Task<string?> InsertTokensAsync(TokenRow row, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("insert", TokensTable, HttpMethod.Post, "select=updated_at", TokenBody(row),
+            "return=representation", cancellationToken, conflictIsAnAnswer: true);
+        return response.StatusCode == HttpStatusCode.Conflict ? null : await WrittenVersionAsync(response, "insert", TokensTable, cancellationToken);
+    }
+
+    public async Task<string?> ReplaceTokensAsync(TokenRow row, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("update", TokensTable, HttpMethod.Patch,
+            $"select=updated_at&user_id=eq.{row.UserId}&{VersionFilter(expectedVersion)}", TokenBody(row), "return=representation", cancellationToken);
+        return await WrittenVersionAsync(response, "update", TokensTable, cancellationToken);
+    }
+
+    public async Task<bool> DeleteTokensAsync(Guid userId, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("delete", TokensTable, HttpMethod.Delete,
+            $"select=updated_at&user_id=eq.{userId}&{VersionFilter(expectedVersion)}", null, "return=representation", cancellationToken);
+        return await WrittenVersionAsync(response, "delete", TokensTable, cancellationToken) is not null;
+    }
+
+    private static JsonObject TokenBody(TokenRow row) => new()
+    {
+        ["user_id"] = row.UserId,
+        ["rc_email"] = row.RcEmail,
+        ["refresh_token"] = row.RefreshToken,
+        ["access_token"] = row.AccessToken,
+        ["token_expires_at"] = row.TokenExpiresAt,
+        ["code_verifier"] = row.CodeVerifier,
+    };
+
+    private static string VersionFilter(string? version) =>
+        version is null ? "updated_at=is.null" : "updated_at=eq." + Uri.EscapeDataString(version);
 
     public Task UpsertConnectionAsync(ConnectionRow row, CancellationToken cancellationToken) =>
         UpsertAsync(ConnectionsTable, "user_id,integration_id", new JsonObject
@@ -78,21 +106,56 @@ public sealed class PostgrestTokenStore(
             ["config"] = row.Config?.DeepClone() ?? new JsonObject(),
         }, cancellationToken);
 
-    public Task DeleteTokensAsync(Guid userId, CancellationToken cancellationToken) =>
-        SendAsync("delete", TokensTable, HttpMethod.Delete, $"user_id=eq.{userId}", null, "return=minimal", cancellationToken);
+    public async Task RestoreConnectionAsync(Guid userId, ConnectionRow? previous, DateTimeOffset writtenSyncAt, CancellationToken cancellationToken)
+    {
+        // The stamp is written by the same serializer as the upsert's body, so the filter names exactly that value.
+        var filter = $"{ConnectionFilter(userId)}&last_sync_at=eq.{Uri.EscapeDataString(JsonValue.Create(writtenSyncAt).ToJsonString().Trim('"'))}";
+        using var response = previous is null
+            ? await SendAsync("delete", ConnectionsTable, HttpMethod.Delete, filter, null, "return=minimal", cancellationToken)
+            : await SendAsync("update", ConnectionsTable, HttpMethod.Patch, filter, new JsonObject
+            {
+                ["status"] = previous.Status,
+                ["last_checked_at"] = previous.LastCheckedAt,
+                ["last_sync_at"] = previous.LastSyncAt,
+                ["error_message"] = previous.ErrorMessage,
+                ["config"] = previous.Config?.DeepClone() ?? new JsonObject(),
+            }, "return=minimal", cancellationToken);
+    }
 
-    public Task DeleteConnectionAsync(Guid userId, CancellationToken cancellationToken) =>
-        SendAsync("delete", ConnectionsTable, HttpMethod.Delete, ConnectionFilter(userId), null, "return=minimal", cancellationToken);
+    public async Task DeleteConnectionAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("delete", ConnectionsTable, HttpMethod.Delete, ConnectionFilter(userId), null, "return=minimal", cancellationToken);
+    }
 
-    public Task MarkConnectionCheckedAsync(Guid userId, DateTimeOffset checkedAt, CancellationToken cancellationToken) =>
-        SendAsync("update", ConnectionsTable, HttpMethod.Patch, ConnectionFilter(userId),
+    public async Task MarkConnectionCheckedAsync(Guid userId, DateTimeOffset checkedAt, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("update", ConnectionsTable, HttpMethod.Patch, ConnectionFilter(userId),
             new JsonObject { ["last_checked_at"] = checkedAt }, "return=minimal", cancellationToken);
+    }
 
     private static string ConnectionFilter(Guid userId) => $"user_id=eq.{userId}&integration_id=eq.{ConnectionRow.IntegrationId}";
 
-    private Task UpsertAsync(string table, string onConflict, JsonObject body, CancellationToken cancellationToken) =>
-        SendAsync("upsert", table, HttpMethod.Post, $"on_conflict={onConflict}", body,
+    private async Task UpsertAsync(string table, string onConflict, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("upsert", table, HttpMethod.Post, $"on_conflict={onConflict}", body,
             "resolution=merge-duplicates,return=minimal", cancellationToken);
+    }
+
+    /// <summary>The <c>updated_at</c> of the first row a <c>return=representation</c> write answered with; null when it matched no row.</summary>
+    private async Task<string?> WrittenVersionAsync(HttpResponseMessage response, string operation, string table, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var rows = await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            if (rows is not JsonArray array) throw new JsonException("not an array");
+            return array.Count == 0 ? null : array[0] is JsonObject row && Str(row, "updated_at") is { } version ? version : "";
+        }
+        catch (JsonException ex)
+        {
+            Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, "not-json");
+            throw new TokenStoreException(operation, table, (int)response.StatusCode, null, ex);
+        }
+    }
 
     private async Task<JsonObject?> SelectOneAsync(string table, string filter, string columns, CancellationToken cancellationToken)
     {
@@ -109,8 +172,9 @@ public sealed class PostgrestTokenStore(
         }
     }
 
+    /// <summary>Sends one request; a success (or, with <paramref name="conflictIsAnAnswer"/>, a 409 <c>23505</c>) is returned, anything else thrown.</summary>
     private async Task<HttpResponseMessage> SendAsync(string operation, string table, HttpMethod method, string query,
-        JsonObject? body, string? prefer, CancellationToken cancellationToken)
+        JsonObject? body, string? prefer, CancellationToken cancellationToken, bool conflictIsAnAnswer = false)
     {
         var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
         using var request = new HttpRequestMessage(method, $"{options.Value.Url!.TrimEnd('/')}/rest/v1/{table}?{query}");
@@ -137,6 +201,8 @@ public sealed class PostgrestTokenStore(
         using (response)
         {
             var code = await PostgrestErrorCodeAsync(response, cancellationToken);
+            if (conflictIsAnAnswer && response.StatusCode == HttpStatusCode.Conflict && code == "23505")
+                return new HttpResponseMessage(HttpStatusCode.Conflict);
             Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, code);
             throw new TokenStoreException(operation, table, (int)response.StatusCode, code);
         }

@@ -57,12 +57,10 @@ public sealed class SupabaseJwks(IHttpClientFactory httpClients, IOptions<Supaba
 
             _lastAttempt = now;
             if (force) _lastForcedRefresh = now;
-            int? status = null;
             try
             {
                 var url = options.Value.Url!.TrimEnd('/') + Path;
                 using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, cancellationToken);
-                status = (int)response.StatusCode;
                 response.EnsureSuccessStatusCode();
                 var set = new JsonWebKeySet(await response.Content.ReadAsStringAsync(cancellationToken));
                 _keys = [.. set.GetSigningKeys()];
@@ -72,13 +70,14 @@ public sealed class SupabaseJwks(IHttpClientFactory httpClients, IOptions<Supaba
             catch (Exception ex) when (ex is HttpRequestException or ArgumentException or Polly.ExecutionRejectedException
                                        or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                var failure = ex is ArgumentException ? "not a JWKS document" : UpstreamFailure.Describe(ex);
                 if (_keys is not null)
                 {
-                    Log.JwksUnavailable(logger, status, "keeping the keys fetched earlier");
+                    Log.JwksUnavailable(logger, failure, "keeping the keys fetched earlier");
                     return _keys;
                 }
 
-                Log.JwksUnavailable(logger, status, "no keys cached: user tokens cannot be checked (503)");
+                Log.JwksUnavailable(logger, failure, "no keys cached: user tokens cannot be checked (503)");
                 throw new JwksUnavailableException();
             }
         }

@@ -28,7 +28,8 @@ public interface IUserTokenValidator
 /// <summary>
 /// Verifies a Supabase Auth access token with Microsoft.IdentityModel: ES256/RS256 by the project's JWKS, or
 /// HS256 with <c>Supabase:JwtSecret</c> (legacy projects) only when that secret is set. Checks <c>exp</c>,
-/// <c>iss</c> = <c>{Supabase:Url}/auth/v1</c>, <c>aud</c> contains <c>authenticated</c>, and <c>sub</c> is a UUID.
+/// <c>iss</c> = <c>{Supabase:Url}/auth/v1</c>, <c>aud</c> contains <c>authenticated</c>, <c>sub</c> is a UUID,
+/// <c>role</c> is <c>authenticated</c> and <c>is_anonymous</c> is absent or false.
 /// The algorithm allow-list is fixed by the key kind, so <c>alg: none</c> and algorithm confusion fail.
 /// </summary>
 public sealed class SupabaseUserTokenValidator(
@@ -112,6 +113,11 @@ public sealed class SupabaseUserTokenValidator(
 
         if (!result.Claims.TryGetValue("sub", out var sub) || sub is not string subject || !Guid.TryParse(subject, out var userId) || userId == Guid.Empty)
             return Reject("sub is not a UUID");
+        // aud "authenticated" alone is not enough: anon and service_role keys, and anonymous sign-ins, are not ERP users.
+        if (!result.Claims.TryGetValue("role", out var role) || role is not string r || r != "authenticated")
+            return Reject("role is not authenticated");
+        if (result.Claims.TryGetValue("is_anonymous", out var anonymous) && anonymous is not (false or "false"))
+            return Reject("anonymous sign-in");
 
         var email = result.Claims.TryGetValue("email", out var e) && e is string s && !string.IsNullOrWhiteSpace(s) && s.Length <= 254 ? s : null;
         return (TokenCheck.Valid, new AuthenticatedUser(userId, email));

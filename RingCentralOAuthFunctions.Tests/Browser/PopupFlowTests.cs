@@ -33,11 +33,14 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
         var popupClosed = ClosedAsync(popup);
         await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?", StringComparison.Ordinal));
-        await Expect(popup.Locator("#message")).ToHaveTextAsync($"Connected as {Email}!");
+        await Expect(popup.Locator("#message")).ToHaveTextAsync("Connected!"); // the ERP page, unchanged: no email on the URL any more
+        Assert.Matches(@"^#ticket=[A-Za-z0-9_-]+$", await popup.EvaluateAsync<string>("() => location.hash"));
         await popup.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("popup-success") });
 
-        // The opener got oauth-success from its own origin, the popup closed itself, the statuses were reloaded.
+        // The opener got oauth-success from its own origin, read the ticket, Complete answered 200, the popup closed
+        // itself, the statuses were reloaded.
         await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
+        Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Name == "ConnectSucceeded");
         await popupClosed.WaitAsync(TimeSpan.FromSeconds(5));
         await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {Email}");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("erp-connected") });
@@ -115,6 +118,52 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.NotNull(await authUrlFailed.Task.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(startsBefore, ConnectStartedCount(host));
         Assert.Equal(2, context.Pages.Count);
+    }
+
+    [BrowserFact]
+    public async Task When_complete_refuses_connect_rejects_with_the_services_fixed_text_and_nothing_is_stored()
+    {
+        await using var erp = await StandInErp.StartAsync(browser.ModuleJavaScript);
+        await using var host = await StartServiceForAsync(erp);
+        host.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(400, FakeRingCentral.OAuthErrorBody("invalid_grant", "OAU-106", "expired")));
+        var userId = Guid.NewGuid();
+        await using var context = await browser.NewSignedInContextAsync(host.Supabase.MintAccessToken(userId, Email));
+        var page = await OpenIntegrationsAsync(context, erp);
+
+        await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
+
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-kind", "unavailable");
+        await Expect(page.Locator("#result")).ToHaveTextAsync(CallbackMessages.Rejected);
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+        Assert.Single(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
+    }
+
+    [BrowserFact]
+    public async Task A_link_opened_in_a_new_tab_without_an_opener_stores_nothing_and_the_page_goes_to_integrations()
+    {
+        await using var erp = await StandInErp.StartAsync(browser.ModuleJavaScript);
+        await using var host = await StartServiceForAsync(erp);
+        var hank = Guid.NewGuid();
+        // Hank's authorize link, sent to a colleague who opens it in a tab of her own signed-in browser.
+        var link = await host.GetAuthUrlAsync(hank, Email);
+        await using var context = await browser.NewSignedInContextAsync(host.Supabase.MintAccessToken(Guid.NewGuid(), "ivy@rebar.test"));
+        var tab = await context.NewPageAsync();
+
+        await tab.GotoAsync(link);
+        await tab.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal));
+        Assert.StartsWith("#ticket=", await tab.EvaluateAsync<string>("() => location.hash"));
+        Assert.True(await tab.EvaluateAsync<bool>("() => window.opener === null"));
+
+        // As the ERP's page: no opener, so after 2 s it goes to /integrations, and the ticket is gone with the fragment.
+        await tab.WaitForURLAsync(erp.Url + "/integrations", new PageWaitForURLOptions { Timeout = 10_000 });
+        Assert.Equal("", await tab.EvaluateAsync<string>("() => location.hash"));
+        await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+
+        Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        Assert.Empty(host.Supabase.RequestsTo("POST", "/rest/v1/"));
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.ConnectionsTable));
     }
 
     /// <summary>Our service (B) sending the popup back to <paramref name="erp"/>'s callback page and allowing only its origin.</summary>

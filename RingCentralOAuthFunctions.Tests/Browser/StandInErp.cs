@@ -19,6 +19,9 @@ internal sealed class StandInErp : IAsyncDisposable
     /// <summary>How long the callback page waits before closing itself on success, as the ERP's does.</summary>
     public const int CloseDelayMs = 1500;
 
+    /// <summary>Without an opener, how long the callback page waits before going to <c>/integrations</c>, as the ERP's does.</summary>
+    public const int NoOpenerRedirectDelayMs = 2000;
+
     private readonly WebApplication _app;
 
     private StandInErp(WebApplication app)
@@ -44,6 +47,7 @@ internal sealed class StandInErp : IAsyncDisposable
         var app = builder.Build();
         StandInErp? erp = null;
         app.MapGet("/", () => Html(IndexPage));
+        app.MapGet("/integrations", () => Html(IndexPage));
         app.MapGet("/integrations/callback", () => Html(CallbackPage));
         app.MapGet("/" + FrontEndModule.CompiledFile, () => Results.Text(moduleJavaScript, "text/javascript; charset=utf-8"));
         app.MapGet("/env.js", () => Results.Text(
@@ -164,7 +168,11 @@ internal sealed class StandInErp : IAsyncDisposable
         </html>
         """;
 
-    /// <summary>The popup's last stop, as the ERP's: success posts <c>oauth-success</c> to the opener and closes; error shows <c>message</c>.</summary>
+    /// <summary>
+    /// The popup's last stop, as the ERP's (unchanged by issue 9): success posts <c>oauth-success</c> to the opener
+    /// with target <c>"*"</c> and closes after 1.5 s, or with no opener goes to <c>/integrations</c> after 2 s; error
+    /// shows <c>message</c>. It never rewrites its URL, so the opener can read <c>#ticket=</c> from it.
+    /// </summary>
     private static readonly string CallbackPage = $$"""
         <!doctype html>
         <html lang="en">
@@ -188,8 +196,12 @@ internal sealed class StandInErp : IAsyncDisposable
               title.textContent = "Success";
               const email = query.get("email");
               message.textContent = email ? `Connected as ${email}!` : "Connected!";
-              if (window.opener) window.opener.postMessage({ type: "oauth-success" }, "*");
-              setTimeout(() => window.close(), {{CloseDelayMs}});
+              if (window.opener) {
+                window.opener.postMessage({ type: "oauth-success" }, "*");
+                setTimeout(() => window.close(), {{CloseDelayMs}});
+              } else {
+                setTimeout(() => { window.location.href = "/integrations"; }, {{NoOpenerRedirectDelayMs}});
+              }
             } else if (query.get("status") === "error") {
               outcome.className = "outcome error";
               title.textContent = "Connection failed";

@@ -7,7 +7,7 @@ using RingCentralOAuthFunctions.Tests.Framework;
 
 namespace RingCentralOAuthFunctions.Tests.Endpoints;
 
-/// <summary>The popup flow through real HTTP: auth-url, RingCentral's authorize page, Callback, both rows.</summary>
+/// <summary>The popup flow through real HTTP: auth-url, RingCentral's authorize page, Callback, Complete, both rows.</summary>
 public sealed class ConnectFlowTests
 {
     [Fact]
@@ -20,6 +20,9 @@ public sealed class ConnectFlowTests
 
         Assert.Equal("success", outcome.Status);
         Assert.Equal("ringcentral", outcome.Query["integration"]);
+        Assert.False(outcome.Query.ContainsKey("email")); // the callback no longer knows the label; Complete answers it
+        Assert.Equal(HttpStatusCode.OK, outcome.Complete!.StatusCode);
+        Assert.Equal("connected", outcome.Complete.Body.GetProperty("status").GetString());
         Assert.Equal("jane@rebar.test", outcome.Email);
         var issued = Assert.Single(host.RingCentral.Issued);
 
@@ -36,6 +39,7 @@ public sealed class ConnectFlowTests
         Assert.Equal("connected", (string?)connection["status"]);
         Assert.Null(connection["error_message"]);
         Assert.Equal("jane@rebar.test", (string?)connection["config"]!["rc_email"]);
+        Assert.Equal(43, ((string?)connection["config"]!["flow"])!.Length); // a hash naming the flow, for replays
         Assert.NotNull(connection["last_sync_at"]);
         Assert.NotNull(connection["last_checked_at"]);
     }
@@ -74,13 +78,15 @@ public sealed class ConnectFlowTests
 
         var upserts = host.Supabase.RequestsTo("POST", "/rest/v1/").ToList();
         Assert.Equal(2, upserts.Count);
+        // The token row of a first-time user is a plain insert (409 if another flow inserted first), answering only its version.
         var tokens = Assert.Single(upserts, r => r.Path == "/rest/v1/user_ringcentral_tokens");
-        Assert.Equal("?on_conflict=user_id", tokens.Query);
+        Assert.Equal("?select=updated_at", tokens.Query);
+        Assert.Equal("return=representation", tokens.Header("Prefer"));
         var connection = Assert.Single(upserts, r => r.Path == "/rest/v1/integration_connections");
         Assert.Equal("?on_conflict=user_id,integration_id", Uri.UnescapeDataString(connection.Query));
+        Assert.Equal("resolution=merge-duplicates,return=minimal", connection.Header("Prefer"));
         foreach (var request in upserts)
         {
-            Assert.Equal("resolution=merge-duplicates,return=minimal", request.Header("Prefer"));
             Assert.Equal(FakeSupabase.LegacyServiceRoleKey, request.Header("apikey"));
             Assert.Equal("Bearer " + FakeSupabase.LegacyServiceRoleKey, request.Header("Authorization"));
             Assert.StartsWith("application/json", request.Header("Content-Type"));
@@ -229,27 +235,12 @@ public sealed class ConnectFlowTests
     }
 
     [Fact]
-    public async Task Replayed_callback_does_not_overwrite_the_connection()
-    {
-        await using var host = await ServiceHost.StartAsync();
-        var userId = Guid.NewGuid();
-        var callback = await host.AuthorizeAsync(await host.GetAuthUrlAsync(userId));
-        Assert.Equal("success", (await host.CallbackAsync(callback)).Status);
-        var stored = host.Supabase.Row(FakeSupabase.TokensTable, userId)!.ToJsonString();
-
-        var replay = await host.CallbackAsync(callback);
-
-        Assert.Equal("error", replay.Status);
-        Assert.Equal(CallbackMessages.Rejected, replay.Message);
-        Assert.Equal(stored, host.Supabase.Row(FakeSupabase.TokensTable, userId)!.ToJsonString());
-    }
-
-    [Fact]
     public async Task Attacker_code_with_victim_state_fails_pkce_and_writes_nothing()
     {
         await using var host = await ServiceHost.StartAsync();
         // The attacker's own code, bound to the attacker's own PKCE challenge.
-        var attackerCallback = await host.AuthorizeAsync(await host.GetAuthUrlAsync(Guid.NewGuid()));
+        var attacker = Guid.NewGuid();
+        var attackerCallback = await host.AuthorizeAsync(await host.GetAuthUrlAsync(attacker));
         var attackerCode = QueryHelpers.ParseQuery(attackerCallback.Query)["code"];
         // The victim's state (as if leaked), spliced with the attacker's code.
         var victim = Guid.NewGuid();
@@ -257,9 +248,36 @@ public sealed class ConnectFlowTests
         var victimState = QueryHelpers.ParseQuery(victimCallback.Query)["state"];
 
         var outcome = await host.CallbackAsync($"/api/ringcentral/callback?code={attackerCode}&state={Uri.EscapeDataString(victimState!)}");
+        Assert.Equal("success", outcome.Status); // the callback only checks shapes; the ticket names the victim
 
-        Assert.Equal("error", outcome.Status);
+        // The attacker cannot finish it; the victim finishing it fails PKCE at RingCentral.
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.CompleteAsync(attacker, outcome.Ticket)).StatusCode);
+        var victimComplete = await host.CompleteAsync(victim, outcome.Ticket);
+        Assert.Equal(HttpStatusCode.BadRequest, victimComplete.StatusCode);
+        Assert.Equal(CallbackMessages.Rejected, victimComplete.Error);
         Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, victim));
+        Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, attacker));
+        Assert.Empty(host.RingCentral.Issued);
+    }
+
+    [Fact]
+    public async Task Callback_calls_nothing_upstream_writes_nothing_and_puts_the_ticket_only_in_the_fragment()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        var userId = Guid.NewGuid();
+        var callbackUrl = await host.AuthorizeAsync(await host.GetAuthUrlAsync(userId, "jane@rebar.test"));
+        var supabaseBefore = host.Supabase.Requests.Count;
+
+        var outcome = await host.CallbackAsync(callbackUrl);
+
+        Assert.Equal("success", outcome.Status);
+        Assert.Equal(new Dictionary<string, string> { ["status"] = "success", ["integration"] = "ringcentral" }, outcome.Query);
+        Assert.False(string.IsNullOrEmpty(outcome.Ticket));
+        Assert.Equal(ServiceHost.AppRedirectUrl + "?status=success&integration=ringcentral#ticket=" + outcome.Ticket, outcome.Location);
+        Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        Assert.Equal(supabaseBefore, host.Supabase.Requests.Count);
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.ConnectionsTable));
     }
 
     [Fact]

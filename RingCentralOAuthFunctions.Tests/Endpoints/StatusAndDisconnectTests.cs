@@ -103,7 +103,10 @@ public sealed class StatusAndDisconnectTests : IAsyncLifetime
 
         var deletes = _host.Supabase.RequestsTo("DELETE", "/rest/v1/").ToList();
         Assert.Equal(2, deletes.Count);
-        Assert.Contains(deletes, d => d.Path == "/rest/v1/user_ringcentral_tokens" && d.Query == $"?user_id=eq.{user}");
+        // The token row is deleted only at the version read (its updated_at), never by naming a token.
+        var tokensDelete = Assert.Single(deletes, d => d.Path == "/rest/v1/user_ringcentral_tokens");
+        Assert.StartsWith($"?select=updated_at&user_id=eq.{user}&updated_at=eq.", tokensDelete.Query);
+        Assert.DoesNotContain(refreshToken, tokensDelete.Query);
         Assert.Contains(deletes, d => d.Path == "/rest/v1/integration_connections" && d.Query == $"?user_id=eq.{user}&integration_id=eq.ringcentral");
     }
 

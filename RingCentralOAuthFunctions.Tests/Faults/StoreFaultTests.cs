@@ -18,11 +18,15 @@ public sealed class StoreFaultTests
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 
-    /// <summary>Reconnects while <paramref name="table"/>'s upsert fails; checks the page, the revocation and the bound.</summary>
+    /// <summary>
+    /// Reconnects while the write to <paramref name="table"/> fails (the token row is inserted for a first-time user and
+    /// updated at the version read otherwise); checks the page, the revocation and the bound.
+    /// </summary>
     internal static async Task<ReconnectScenario> ReconnectWhileUpsertFailsAsync(string table, Fault fault, bool connectFirst = true)
     {
         var scenario = await ReconnectScenario.StartAsync(connectFirst);
-        scenario.Host.Supabase.Inject(FakeSupabase.Route("POST", table), fault);
+        var method = table == FakeSupabase.TokensTable && connectFirst ? "PATCH" : "POST";
+        scenario.Host.Supabase.Inject(FakeSupabase.Route(method, table), fault);
 
         var (outcome, elapsed) = await scenario.ReconnectAsync();
 

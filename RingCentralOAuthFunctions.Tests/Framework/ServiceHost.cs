@@ -41,6 +41,7 @@ public sealed class ServiceHost : IAsyncDisposable
     public string StateKey { get; }
     public string BaseUrl { get; }
     public string CallbackUrl => BaseUrl + "/api/ringcentral/callback";
+    public const string CompletePath = "/api/ringcentral/complete";
     public HttpClient Client { get; }
     public FakeLogCollector Logs => App.Services.GetFakeLogCollector();
 
@@ -112,7 +113,7 @@ public sealed class ServiceHost : IAsyncDisposable
         return response.Headers.Location!;
     }
 
-    /// <summary>Calls the Callback; asserts a 302 and returns the ERP page's query.</summary>
+    /// <summary>Calls the Callback; asserts a 302 and returns the ERP page's query and the fragment's ticket.</summary>
     public async Task<CallbackOutcome> CallbackAsync(Uri callbackUrl) => await CallbackAsync(callbackUrl.ToString());
 
     public async Task<CallbackOutcome> CallbackAsync(string callbackUrl)
@@ -121,13 +122,41 @@ public sealed class ServiceHost : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var location = response.Headers.Location!.ToString();
         Assert.StartsWith(AppRedirectUrl + "?", location);
-        var query = QueryHelpers.ParseQuery(new Uri(location).Query);
-        return new CallbackOutcome(location, query.ToDictionary(q => q.Key, q => q.Value.ToString()));
+        var uri = new Uri(location);
+        var query = QueryHelpers.ParseQuery(uri.Query);
+        var fragment = uri.Fragment.StartsWith("#ticket=", StringComparison.Ordinal) ? uri.Fragment["#ticket=".Length..] : null;
+        if (uri.Fragment.Length > 0) Assert.NotNull(fragment); // the only fragment the Callback ever writes
+        return new CallbackOutcome(location, query.ToDictionary(q => q.Key, q => q.Value.ToString()), fragment);
     }
 
-    /// <summary>The whole popup flow for one user: auth-url, authorize, callback.</summary>
-    public async Task<CallbackOutcome> ConnectAsync(Guid userId, string? email = null) =>
-        await CallbackAsync(await AuthorizeAsync(await GetAuthUrlAsync(userId, email)));
+    /// <summary>POSTs <c>{"ticket": …}</c> to Complete as <paramref name="userId"/>; returns the status and the JSON body.</summary>
+    public async Task<CompleteOutcome> CompleteAsync(Guid userId, string? ticket, string? email = null)
+    {
+        using var request = Authorized(HttpMethod.Post, CompletePath, Supabase.MintAccessToken(userId, email));
+        request.Content = JsonContent.Create(new { ticket });
+        return await SendCompleteAsync(request);
+    }
+
+    public async Task<CompleteOutcome> SendCompleteAsync(HttpRequestMessage request)
+    {
+        using var response = await Client.SendAsync(request);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        return new CompleteOutcome(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(),
+            response.Headers.RetryAfter?.Delta);
+    }
+
+    /// <summary>
+    /// The whole popup flow for one user: auth-url, authorize, callback, then Complete with the callback's ticket
+    /// under the same user's session (what the ERP window does). A callback error stops before Complete.
+    /// </summary>
+    public async Task<ConnectOutcome> ConnectAsync(Guid userId, string? email = null)
+    {
+        var callback = await CallbackAsync(await AuthorizeAsync(await GetAuthUrlAsync(userId, email)));
+        if (callback.Status != "success") return new ConnectOutcome(callback, null);
+        Assert.NotNull(callback.Ticket);
+        return new ConnectOutcome(callback, await CompleteAsync(userId, callback.Ticket, email));
+    }
 
     public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r =>
         $"{r.Level} {r.Category} {r.Id.Name} {r.Message} {r.Exception} " +
@@ -150,9 +179,30 @@ public sealed class ServiceHost : IAsyncDisposable
     }
 }
 
-public sealed record CallbackOutcome(string Location, IReadOnlyDictionary<string, string> Query)
+public sealed record CallbackOutcome(string Location, IReadOnlyDictionary<string, string> Query, string? Ticket = null)
 {
     public string? Status => Query.GetValueOrDefault("status");
     public string? Message => Query.GetValueOrDefault("message");
     public string? Email => Query.GetValueOrDefault("email");
+}
+
+/// <summary>Complete's answer: the HTTP status, the JSON body, and <c>Retry-After</c> when given.</summary>
+public sealed record CompleteOutcome(HttpStatusCode StatusCode, JsonElement Body, TimeSpan? RetryAfter)
+{
+    public string? Email => Body.TryGetProperty("email", out var e) ? e.GetString() : null;
+    public string? Error => Body.TryGetProperty("error", out var e) ? e.GetString() : null;
+}
+
+/// <summary>
+/// A whole connect: the Callback's redirect and, when it succeeded, Complete's answer. <see cref="Status"/>,
+/// <see cref="Email"/> and <see cref="Message"/> say what the user finally sees: success only when Complete answered
+/// 200; the message is the Callback's or Complete's fixed text.
+/// </summary>
+public sealed record ConnectOutcome(CallbackOutcome Callback, CompleteOutcome? Complete)
+{
+    public string? Status => Complete is null ? Callback.Status : Complete.StatusCode == HttpStatusCode.OK ? "success" : "error";
+    public string? Email => Complete?.Email;
+    public string? Message => Complete is null ? Callback.Message : Complete.Error;
+    public IReadOnlyDictionary<string, string> Query => Callback.Query;
+    public string Location => Callback.Location;
 }

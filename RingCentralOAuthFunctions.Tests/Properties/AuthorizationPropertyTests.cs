@@ -16,7 +16,7 @@ namespace RingCentralOAuthFunctions.Tests.Properties;
 
 /// <summary>
 /// Generated bearer tokens and malformed <c>Authorization</c> headers on every authenticated route (auth-url, status,
-/// disconnect): always 401 JSON with <c>WWW-Authenticate: Bearer</c>, never 500, and the victim whose user id the
+/// disconnect, complete): always 401 JSON with <c>WWW-Authenticate: Bearer</c>, never 500, and the victim whose user id the
 /// forged tokens carry keeps their connection (no delete, no revoke, no update).
 /// </summary>
 public sealed class AuthorizationPropertyTests : IAsyncLifetime
@@ -46,6 +46,7 @@ public sealed class AuthorizationPropertyTests : IAsyncLifetime
         new("POST", "/api/ringcentral/auth-url", s => s.GetRequiredService<AuthUrlEndpoint>().HandleAsync),
         new("GET", "/api/ringcentral/status", s => s.GetRequiredService<StatusEndpoint>().HandleAsync),
         new("POST", "/api/ringcentral/disconnect", s => s.GetRequiredService<DisconnectEndpoint>().HandleAsync),
+        new("POST", "/api/ringcentral/complete", s => s.GetRequiredService<CompleteEndpoint>().HandleAsync),
     ];
 
     /// <summary>Correctly signed by the project's key (or a look-alike) but wrong in a way that must be refused.</summary>

@@ -14,8 +14,9 @@ namespace RingCentralOAuthFunctions.Tests.Properties;
 /// <summary>
 /// Generated callback query strings (missing and repeated parameters, huge values, broken percent-escapes, control
 /// characters, header-injection attempts, <c>error</c> with any <c>error_description</c>, real and damaged states):
-/// the answer is always a 302 to <c>OAuth:AppRedirectUrl</c> carrying one of <see cref="CallbackMessages.All"/>,
-/// nothing is stored, and no handler ever fails unexpectedly.
+/// the answer is always a 302 to <c>OAuth:AppRedirectUrl</c>, either carrying one of <see cref="CallbackMessages.All"/>
+/// or (a real state with a code-shaped value) a success whose only extra is a <c>#ticket=</c> fragment for that
+/// state's user; the Callback itself stores nothing and calls nothing upstream, and no handler ever fails unexpectedly.
 /// </summary>
 public sealed class CallbackQueryPropertyTests : IAsyncLifetime
 {
@@ -115,6 +116,29 @@ public sealed class CallbackQueryPropertyTests : IAsyncLifetime
         Assert.Equal("no-referrer", answer.Header("Referrer-Policy"));
     }
 
+    /// <summary>
+    /// A fixed error redirect, or a success: exactly <c>status=success&amp;integration=ringcentral</c> and a ticket in
+    /// the fragment that opens (it names the state's user). Returns the ticket of a success, else null.
+    /// </summary>
+    private CompleteTicket? AssertFixedRedirect(Answer answer)
+    {
+        var location = answer.Header("Location");
+        if (answer.Status != 302 || location is null || !location.Contains("status=success", StringComparison.Ordinal))
+        {
+            AssertFixedErrorRedirect(answer);
+            return null;
+        }
+
+        var uri = new Uri(location);
+        Assert.StartsWith(ServiceHost.AppRedirectUrl + "?status=success&integration=ringcentral#ticket=", location, StringComparison.Ordinal);
+        Assert.Equal(["integration", "status"], QueryHelpers.ParseQuery(uri.Query).Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("no-store", answer.Header("Cache-Control"));
+        Assert.Equal("no-referrer", answer.Header("Referrer-Policy"));
+        var tickets = _host.App.Services.GetRequiredService<TicketProtector>();
+        Assert.Equal(StateRejection.None, tickets.TryOpen(uri.Fragment["#ticket=".Length..], _ring, out var ticket));
+        return ticket;
+    }
+
     /// <summary>After any number of hostile callbacks: nothing stored, no token issued, no handler crashed.</summary>
     private void AssertNothingHappened()
     {
@@ -129,22 +153,24 @@ public sealed class CallbackQueryPropertyTests : IAsyncLifetime
     public async Task Generated_callback_queries_run_in_process_always_redirect_with_a_fixed_message()
     {
         var endpoint = _host.App.Services.GetRequiredService<CallbackEndpoint>();
+        var successes = 0;
         await Query(hugeLimit: 20_000).SampleAsync(async query =>
         {
             var context = InProcess.Context(_host.App.Services, "GET", "/api/ringcentral/callback", query);
-            AssertFixedErrorRedirect(await InProcess.RunAsync(context, endpoint.HandleAsync));
+            if (AssertFixedRedirect(await InProcess.RunAsync(context, endpoint.HandleAsync)) is not null) Interlocked.Increment(ref successes);
         }, iter: 3_000);
 
         AssertNothingHappened();
-        // Generated states that opened reached RingCentral's token endpoint and were refused there: the deep path ran too.
-        Assert.NotEmpty(_host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        Assert.Empty(_host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        // Generated states that opened, with a code-shaped value, reached the ticket: the deep path ran too.
+        Assert.True(successes > 0);
     }
 
     [Fact]
     public async Task Generated_callback_queries_over_http_always_redirect_with_a_fixed_message()
     {
         await Query(hugeLimit: 3_000).Select(OnTheWire).Where(q => q.Length < 7_000).SampleAsync(async query =>
-            AssertFixedErrorRedirect(await RawHttp.SendAsync(_host.BaseUrl, "GET", "/api/ringcentral/callback?" + query)),
+            AssertFixedRedirect(await RawHttp.SendAsync(_host.BaseUrl, "GET", "/api/ringcentral/callback?" + query)),
             iter: 300);
 
         AssertNothingHappened();
@@ -166,24 +192,37 @@ public sealed class CallbackQueryPropertyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_valid_state_with_a_hostile_code_is_refused_by_ringcentral_and_stores_nothing()
+    public async Task A_valid_state_with_a_hostile_code_is_refused_by_the_callback_or_by_ringcentral_at_complete_and_stores_nothing()
     {
-        var state = _host.App.Services.GetRequiredService<StateProtector>().Seal(Guid.NewGuid(), Pkce.CreateVerifier(), _ring);
         var endpoint = _host.App.Services.GetRequiredService<CallbackEndpoint>();
         var codes = Gen.OneOf<string>(ControlCharacters, BrokenEscapes, Hostile, Printable.Where(p => p.Length > 0),
             Gen.Char['a', 'z'].Array[CallbackEndpoint.MaxCodeLength + 1, 10_000].Select(c => new string(c)));
+        var completed = 0;
 
         await codes.SampleAsync(async code =>
         {
+            var user = Guid.NewGuid(); // one user per case: Complete's per-user limit is not what is tested here
+            var state = _host.App.Services.GetRequiredService<StateProtector>().Seal(user, Pkce.CreateVerifier(), _ring);
             var context = InProcess.Context(_host.App.Services, "GET", "/api/ringcentral/callback",
                 $"state={Uri.EscapeDataString(state)}&code={Uri.EscapeDataString(code)}");
             var answer = await InProcess.RunAsync(context, endpoint.HandleAsync);
-            AssertFixedErrorRedirect(answer);
-            Assert.Contains(QueryHelpers.ParseQuery(new Uri(answer.Header("Location")!).Query)["message"].ToString(),
-                new[] { CallbackMessages.Rejected, CallbackMessages.MissingCode });
+            if (AssertFixedRedirect(answer) is { } ticket)
+            {
+                Assert.Equal(user, ticket.UserId);
+                Assert.Equal(code, ticket.Code);
+                var complete = await _host.CompleteAsync(user, new Uri(answer.Header("Location")!).Fragment["#ticket=".Length..]);
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, complete.StatusCode);
+                Assert.Equal(CallbackMessages.Rejected, complete.Error);
+                Interlocked.Increment(ref completed);
+            }
+            else
+            {
+                Assert.Equal(CallbackMessages.MissingCode, QueryHelpers.ParseQuery(new Uri(answer.Header("Location")!).Query)["message"].ToString());
+            }
         }, iter: 300);
 
         AssertNothingHappened();
+        Assert.Equal(completed, _host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count());
     }
 
     [Theory]

@@ -10,7 +10,7 @@ namespace RingCentralOAuthFunctions.Tests.Properties;
 public sealed class CrossOriginTests : IAsyncLifetime
 {
     private const string Allowed = "https://erp.example.test";
-    private static readonly string[] Paths = ["/api/ringcentral/auth-url", "/api/ringcentral/status", "/api/ringcentral/disconnect"];
+    private static readonly string[] Paths = ["/api/ringcentral/auth-url", "/api/ringcentral/status", "/api/ringcentral/disconnect", "/api/ringcentral/complete"];
     private ServiceHost _host = null!;
 
     public async Task InitializeAsync() => _host = await ServiceHost.StartAsync();

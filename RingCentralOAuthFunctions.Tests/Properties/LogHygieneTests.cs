@@ -2,15 +2,18 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using RingCentralOAuthFunctions.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 
 namespace RingCentralOAuthFunctions.Tests.Properties;
 
 /// <summary>
 /// Every log line written while users connect (successfully, with a RingCentral refusal, with a failed save that is
-/// rolled back, with a provider error), check status and disconnect contains no credential and no one-time value:
-/// not a token, code, PKCE verifier, state, client secret, service key, state key or Supabase access token, whole or in part.
+/// rolled back, with a provider error, with a ticket posted by another user and posted again), check status and
+/// disconnect contains no credential and no one-time value: not a token, code, PKCE verifier, state, ticket, flow id,
+/// client secret, service key, state key or Supabase access token, whole or in part.
 /// </summary>
 public sealed class LogHygieneTests
 {
@@ -27,8 +30,8 @@ public sealed class LogHygieneTests
         public IReadOnlyList<(string What, string Value)> All => _values;
     }
 
-    /// <summary>The full flow by hand, so every bearer token, state and code passing through is known.</summary>
-    private static async Task<CallbackOutcome> ConnectAsync(ServiceHost host, Guid user, string email, Secrets secrets)
+    /// <summary>The full flow by hand (auth-url, authorize, callback, Complete), so every bearer token, state, code and ticket passing through is known.</summary>
+    private static async Task<ConnectOutcome> ConnectAsync(ServiceHost host, Guid user, string email, Secrets secrets)
     {
         var bearer = host.Supabase.MintAccessToken(user, email);
         secrets.Add("Supabase access token", bearer);
@@ -38,7 +41,22 @@ public sealed class LogHygieneTests
         var query = QueryHelpers.ParseQuery(callback.Query);
         secrets.Add("state", query["state"]);
         secrets.Add("authorization code", query["code"]);
-        return await host.CallbackAsync(callback);
+        var outcome = await host.CallbackAsync(callback);
+        secrets.Add("ticket", outcome.Ticket);
+        var tickets = host.App.Services.GetRequiredService<TicketProtector>();
+        var keys = await host.App.Services.GetRequiredService<StateKeySource>().GetAsync(CancellationToken.None);
+        Assert.Equal(StateRejection.None, tickets.TryOpen(outcome.Ticket, keys, out var ticket));
+        secrets.Add("flow id", ticket!.FlowId);
+        return new ConnectOutcome(outcome, await CompleteAsync(host, user, outcome.Ticket!, secrets));
+    }
+
+    private static async Task<CompleteOutcome> CompleteAsync(ServiceHost host, Guid user, string ticket, Secrets secrets)
+    {
+        var bearer = host.Supabase.MintAccessToken(user);
+        secrets.Add("Supabase access token", bearer);
+        using var request = host.Authorized(HttpMethod.Post, ServiceHost.CompletePath, bearer);
+        request.Content = System.Net.Http.Json.JsonContent.Create(new { ticket });
+        return await host.SendCompleteAsync(request);
     }
 
     private static async Task<HttpStatusCode> CallAsync(ServiceHost host, HttpMethod method, string path, Guid user, Secrets secrets)
@@ -65,7 +83,11 @@ public sealed class LogHygieneTests
         var (alice, bob, carol) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
 
         // Success, then a status check.
-        Assert.Equal("success", (await ConnectAsync(host, alice, "alice@rebar.test", secrets)).Status);
+        var aliceConnect = await ConnectAsync(host, alice, "alice@rebar.test", secrets);
+        Assert.Equal("success", aliceConnect.Status);
+        // Another user posts Alice's ticket (403); Alice posts it again (a replay, answered from the stored row).
+        Assert.Equal(HttpStatusCode.Forbidden, (await CompleteAsync(host, bob, aliceConnect.Callback.Ticket!, secrets)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await CompleteAsync(host, alice, aliceConnect.Callback.Ticket!, secrets)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, await CallAsync(host, HttpMethod.Get, "/api/ringcentral/status", alice, secrets));
 
         // RingCentral refuses the code (its error text must not be logged either).
@@ -132,7 +154,7 @@ public sealed class LogHygieneTests
 
         var lines = Lines(host, c => c?.StartsWith("RingCentralOAuthFunctions", StringComparison.Ordinal) == true);
         var text = string.Join('\n', lines);
-        foreach (var expected in new[] { "ConnectStarted", "ConnectSucceeded", "ConnectFailed", "ConnectRolledBack", "StatusChecked", "Disconnected" })
+        foreach (var expected in new[] { "ConnectStarted", "CallbackTicketIssued", "ConnectSucceeded", "ConnectFailed", "ConnectRefused", "ConnectReplayed", "ConnectRolledBack", "StatusChecked", "Disconnected" })
             Assert.Contains(expected, text);
         AssertNoLeaks(secrets, lines);
     }

@@ -50,6 +50,23 @@ public sealed class RequestLimitTests : IAsyncLifetime
         AssertNothingChanged(issuedBefore: 1);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_complete_with_a_real_ticket_padded_over_16_kb_is_413_and_exchanges_nothing(bool chunked)
+    {
+        var callback = await _host.CallbackAsync(await _host.AuthorizeAsync(await _host.GetAuthUrlAsync(_user, "jane@rebar.test")));
+        var padded = System.Text.Encoding.UTF8.GetBytes($$"""{"ticket":"{{callback.Ticket}}","pad":"{{new string('x', (int)RequestLimits.MaxBodyBytes)}}"}""");
+        var tokenRequestsBefore = _host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count();
+
+        var answer = await RawHttp.SendAsync(_host.BaseUrl, "POST", "/api/ringcentral/complete",
+            [("Authorization", "Bearer " + _token), ("Content-Type", "application/json")], padded, chunked);
+
+        Assert.Equal(413, answer.Status);
+        Assert.Equal(tokenRequestsBefore, _host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count());
+        AssertNothingChanged(issuedBefore: 1);
+    }
+
     [Fact]
     public async Task An_auth_url_request_with_a_body_over_16_kb_is_413_and_starts_no_flow()
     {

@@ -209,7 +209,12 @@ public sealed class StatePropertyTests
         var otherVersion = Gen.Select(Gen.Byte.Where(b => b != 1), Verifier, (version, v) =>
             StateForgery.SealJson(StateForgery.PayloadJson(Guid.NewGuid(), v, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + LifetimeSeconds), key.Id, key.Material, version));
 
-        Gen.OneOf(byVerifier, emptyUser, notJson, otherVersion).Sample(candidate => AssertRefused(candidate), iter: Cases);
+        var badFlowId = Gen.OneOf<string>(Gen.String[1, 40], Gen.Char["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].Array[1, 30].Select(c => new string(c)))
+            .Where(f => !OAuthState.IsWellFormedFlowId(f)).Null(0.1);
+        var byFlowId = Gen.Select(UserId, Verifier, badFlowId, (u, v, f) =>
+            StateForgery.SealJson(StateForgery.PayloadJson(u, v, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + LifetimeSeconds, f), key.Id, key.Material));
+
+        Gen.OneOf(byVerifier, emptyUser, notJson, otherVersion, byFlowId).Sample(candidate => AssertRefused(candidate), iter: Cases);
     }
 
     [Fact]

@@ -161,3 +161,57 @@ public sealed class UserTokenValidationTests : IAsyncLifetime
         Assert.Equal(2, _host.Supabase.RequestsTo("GET", "/auth/v1/.well-known/jwks.json").Count());
     }
 }
+
+/// <summary>Issue 10 item 1: tokens that are signed and addressed to "authenticated" but are not an ERP user's.</summary>
+public sealed class NonUserTokenTests : IAsyncLifetime
+{
+    private ServiceHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await ServiceHost.StartAsync();
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    public static TheoryData<string, string> Routes => new()
+    {
+        { "POST", "/api/ringcentral/auth-url" },
+        { "GET", "/api/ringcentral/status" },
+        { "POST", "/api/ringcentral/disconnect" },
+    };
+
+    private async Task AssertRefusedAsync(string method, string path, string token)
+    {
+        using var response = await _host.Client.SendAsync(_host.Authorized(new HttpMethod(method), path, token));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.StartsWith("application/json", response.Content.Headers.ContentType!.ToString());
+        Assert.False(string.IsNullOrEmpty(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task An_anonymous_sign_in_is_refused(string method, string path) =>
+        await AssertRefusedAsync(method, path, _host.Supabase.MintAccessToken(Guid.NewGuid(), customize: d =>
+        {
+            d.Claims["is_anonymous"] = true;
+        }));
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task An_anon_role_token_is_refused(string method, string path) =>
+        await AssertRefusedAsync(method, path, _host.Supabase.MintAccessToken(Guid.NewGuid(), customize: d => d.Claims["role"] = "anon"));
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task A_service_role_token_is_refused(string method, string path) =>
+        await AssertRefusedAsync(method, path, _host.Supabase.MintAccessToken(Guid.NewGuid(), customize: d => d.Claims["role"] = "service_role"));
+
+    [Fact]
+    public async Task A_token_without_a_role_is_refused() =>
+        await AssertRefusedAsync("POST", "/api/ringcentral/auth-url", _host.Supabase.MintAccessToken(Guid.NewGuid(), customize: d => d.Claims.Remove("role")));
+
+    [Fact]
+    public async Task A_user_token_with_is_anonymous_false_is_accepted()
+    {
+        using var response = await _host.Client.SendAsync(_host.Authorized(HttpMethod.Post, "/api/ringcentral/auth-url",
+            _host.Supabase.MintAccessToken(Guid.NewGuid(), customize: d => d.Claims["is_anonymous"] = false)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

@@ -1,5 +1,5 @@
 /**
- * The ERP's client for the RingCentral OAuth service (GetAuthUrl, Status, Disconnect and the popup flow).
+ * The ERP's client for the RingCentral OAuth service (GetAuthUrl, Complete, Status, Disconnect and the popup flow).
  *
  * Copy this file unchanged into the ERP (e.g. `src/lib/ringcentralOAuth.ts`); `docs/frontend.md` shows the few
  * lines of `src/hooks/useIntegrations.ts` that use it. It imports nothing: the base URL, the way to get the user's
@@ -7,6 +7,12 @@
  * run in the repository's browser test.
  *
  * It never sends a redirect URI: the service has its own, registered at RingCentral.
+ *
+ * The popup flow is finished by this window, not by the popup: the service's Callback sends the popup to the ERP's
+ * `/integrations/callback` page with a short-lived ticket in the fragment (`#ticket=...`); when that page posts
+ * `oauth-success`, this module reads the ticket from the popup (same origin by then) and posts it to
+ * `POST /api/ringcentral/complete` with this window's session. The service stores the connection only if that
+ * session's user is the one who asked for the authorize URL, so a link forwarded to a colleague connects nobody.
  */
 
 /** The user's connection, as `GET /api/ringcentral/status` reports it. */
@@ -16,9 +22,10 @@ export type RingCentralStatus =
   | { status: "error"; error: string; email?: string };
 
 /**
- * How a popup flow ended. `success`: the ERP's callback page posted `oauth-success` (the rows are already
- * written). `closed`: the popup was closed without it (cancelled, or an error the popup showed). `timeout`: still
- * open after the time limit. In every case, reload the statuses.
+ * How a popup flow ended. `success`: the ERP's callback page posted `oauth-success` and Complete answered 200 (the
+ * rows are written). `closed`: the popup was closed without it (cancelled, or an error the popup showed). `timeout`:
+ * still open after the time limit. In every case, reload the statuses. When Complete refuses or fails, `connect()`
+ * rejects with a `RingCentralOAuthError` carrying the service's fixed text instead.
  */
 export type ConnectOutcome = "success" | "closed" | "timeout";
 
@@ -80,10 +87,13 @@ export interface RingCentralOAuthClient {
   getStatus(): Promise<RingCentralStatus>;
   /** `POST /api/ringcentral/disconnect`. */
   disconnect(): Promise<void>;
+  /** `POST /api/ringcentral/complete` with the Callback's ticket; resolves with the account label on 200. */
+  complete(ticket: string): Promise<{ status: "connected"; email: string }>;
   /**
    * Gets the authorize URL, opens it in the `oauth_ringcentral` popup and waits for the ERP's callback page to post
-   * `oauth-success`, for the popup to close, or for the time limit. Call it from a click handler (popup blockers).
-   * A second call while a popup is open focuses that popup and waits for the same outcome.
+   * `oauth-success` (then finishes the flow with Complete), for the popup to close, or for the time limit. Call it
+   * from a click handler (popup blockers). A second call while a popup is open focuses that popup and waits for the
+   * same outcome.
    */
   connect(): Promise<ConnectOutcome>;
 }
@@ -93,6 +103,7 @@ export const popupFeatures = "width=600,height=700";
 export const successMessageType = "oauth-success";
 
 const apiPrefix = "/api/ringcentral/";
+const ticketFragment = "#ticket=";
 
 export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCentralOAuthClient {
   const win = options.window;
@@ -101,7 +112,7 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   let pending: { popup: Window; outcome: Promise<ConnectOutcome> } | null = null;
 
-  async function call(method: "GET" | "POST", route: string): Promise<Record<string, unknown>> {
+  async function call(method: "GET" | "POST", route: string, payload?: unknown): Promise<Record<string, unknown>> {
     const baseUrl = (options.baseUrl ?? "").trim().replace(/\/+$/, "");
     if (!baseUrl) throw new RingCentralOAuthError("not_configured", ringCentralOAuthMessages.notConfigured);
 
@@ -115,7 +126,10 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     try {
       response = await win.fetch(baseUrl + apiPrefix + route, {
         method,
-        headers: { Authorization: `Bearer ${token}` },
+        headers: payload === undefined
+          ? { Authorization: `Bearer ${token}` }
+          : { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: payload === undefined ? undefined : JSON.stringify(payload),
         cache: "no-store",
         credentials: "omit",
         signal: abort.signal,
@@ -162,27 +176,55 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     }
   }
 
+  async function complete(ticket: string): Promise<{ status: "connected"; email: string }> {
+    const body = await call("POST", "complete", { ticket });
+    if (body.status !== "connected") throw new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected);
+    return { status: "connected", email: typeof body.email === "string" ? body.email : "" };
+  }
+
+  /** The ticket in the popup's fragment, read while the popup shows our own callback page; null if there is none. */
+  function ticketOf(popup: Window): string | null {
+    try {
+      const hash = popup.location.hash;
+      return hash.startsWith(ticketFragment) && hash.length > ticketFragment.length ? decodeURIComponent(hash.slice(ticketFragment.length)) : null;
+    } catch {
+      return null; // not (or no longer) on our origin
+    }
+  }
+
   async function disconnect(): Promise<void> {
     await call("POST", "disconnect");
   }
 
   function waitForPopup(popup: Window): Promise<ConnectOutcome> {
-    return new Promise<ConnectOutcome>((resolve) => {
+    return new Promise<ConnectOutcome>((resolve, reject) => {
       let poll: number | undefined;
       let deadline: number | undefined;
-      const finish = (outcome: ConnectOutcome) => {
+      const stop = () => {
         win.removeEventListener("message", onMessage);
         win.clearInterval(poll);
         win.clearTimeout(deadline);
         if (pending?.popup === popup) pending = null;
+      };
+      const finish = (outcome: ConnectOutcome) => {
+        stop();
         resolve(outcome);
+      };
+      // The ticket is read at once (the callback page closes itself 1.5 s later), then posted with a fresh token.
+      const completeWith = (ticket: string | null) => {
+        stop();
+        if (!ticket) {
+          reject(new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected));
+          return;
+        }
+        complete(ticket).then(() => resolve("success"), reject);
       };
       // Only the ERP's own callback page, in this popup, may report success: the callback page posts with
       // targetOrigin "*", so the check is made here, on the receiving side.
       function onMessage(event: MessageEvent) {
         if (event.origin !== win.location.origin || event.source !== popup) return;
         const data: unknown = event.data;
-        if (data !== null && typeof data === "object" && (data as { type?: unknown }).type === successMessageType) finish("success");
+        if (data !== null && typeof data === "object" && (data as { type?: unknown }).type === successMessageType) completeWith(ticketOf(popup));
       }
 
       win.addEventListener("message", onMessage);
@@ -207,5 +249,5 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     return outcome;
   }
 
-  return { getAuthUrl, getStatus, disconnect, connect };
+  return { getAuthUrl, getStatus, complete, disconnect, connect };
 }

@@ -1,0 +1,239 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using RingCentralOAuthFunctions.Monitoring;
+using RingCentralOAuthFunctions.RingCentral;
+using RingCentralOAuthFunctions.Secrets;
+using RingCentralOAuthFunctions.Supabase;
+
+namespace RingCentralOAuthFunctions.Configuration;
+
+public enum DependencyState { Ok, Failing, NotChecked }
+
+/// <summary>One dependency's last check: when failing, the setting to look at and what is wrong (never a value).</summary>
+public sealed record DependencyResult(string Name, DependencyState State, string? Setting = null, string? Problem = null);
+
+/// <summary>One round of checks. Immutable; the newest replaces the previous whole.</summary>
+public sealed record DependencyReport(DateTimeOffset At, IReadOnlyList<DependencyResult> Results);
+
+/// <summary>
+/// Whether the upstreams work with these settings, checked in the background every <see cref="Interval"/> and
+/// cached, so Health reports them without calling anyone itself:
+/// <list type="bullet">
+/// <item><b>Supabase JWKS</b>: fetchable, and holds an ES256/RS256 key, or else <c>Supabase:JwtSecret</c> is set
+/// (a project that signs with HS256 and has no secret here means every user gets 401);</item>
+/// <item><b>Supabase PostgREST</b>: accepts the service key (a one-column, one-row read of the tokens table);</item>
+/// <item><b>RingCentral</b>: the server answers (any status below 500).</item>
+/// </list>
+/// A check whose settings already have a problem is not run. The schedule starts with the first Health request
+/// (or <see cref="Start"/>); that first request waits for the first round, at most <see cref="FirstRoundWait"/>.
+/// A dependency that starts failing is logged once, and once when it passes again.
+/// </summary>
+public sealed class DependencyChecks(
+    SettingsCheck settings,
+    IHttpClientFactory httpClients,
+    IOptions<SupabaseOptions> supabase,
+    IOptions<RingCentralOptions> ringCentral,
+    ISecretSource secrets,
+    TimeProvider time,
+    ILogger<DependencyChecks> logger) : BackgroundService
+{
+    public const string HttpClientName = "Health.DependencyChecks";
+    public const string SupabaseJwksCheck = "Supabase JWKS", PostgrestCheck = "Supabase PostgREST", RingCentralCheck = "RingCentral";
+    /// <summary>
+    /// When this <see cref="AppContext"/> switch is on (the test assembly turns it on), no check calls a host that is
+    /// not loopback: such a check is reported as not checked.
+    /// </summary>
+    public const string LoopbackOnlySwitch = "RingCentralOAuthFunctions.DependencyChecks.LoopbackOnly";
+
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan FirstRoundWait = CallTimeout + TimeSpan.FromSeconds(2);
+
+    private readonly TaskCompletionSource _start = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<DependencyReport> _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DependencyReport? _latest;
+    private long _firstRoundDeadlineTicks;
+
+    /// <summary>Starts the schedule (idempotent).</summary>
+    public void Start()
+    {
+        Interlocked.CompareExchange(ref _firstRoundDeadlineTicks, (time.GetUtcNow() + FirstRoundWait).UtcTicks, 0);
+        _start.TrySetResult();
+    }
+
+    /// <summary>
+    /// The latest round. Until the first round is done, callers wait for it, but only until <see cref="FirstRoundWait"/>
+    /// after the schedule started (so a host that never runs the schedule does not make every probe wait); then null.
+    /// </summary>
+    public async Task<DependencyReport?> GetLatestAsync(CancellationToken cancellationToken)
+    {
+        Start();
+        if (Volatile.Read(ref _latest) is { } latest) return latest;
+        var remaining = new DateTimeOffset(Interlocked.Read(ref _firstRoundDeadlineTicks), TimeSpan.Zero) - time.GetUtcNow();
+        if (remaining <= TimeSpan.Zero) return null;
+        try
+        {
+            return await _firstRound.Task.WaitAsync(remaining, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _start.Task.WaitAsync(stoppingToken);
+            using var timer = new PeriodicTimer(Interval, time);
+            do
+            {
+                try
+                {
+                    Publish(await RunOnceAsync(stoppingToken));
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.BackgroundTaskFailed(logger, nameof(DependencyChecks), ex.GetType().Name);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One round of every check, in parallel. Never throws for an upstream's failure.</summary>
+    public async Task<DependencyReport> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var problems = (await settings.FindProblemsAsync(cancellationToken)).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var results = await Task.WhenAll(
+            CheckJwksAsync(problems, cancellationToken),
+            CheckPostgrestAsync(problems, cancellationToken),
+            CheckRingCentralAsync(problems, cancellationToken));
+        return new DependencyReport(time.GetUtcNow(), results);
+    }
+
+    private void Publish(DependencyReport report)
+    {
+        var previous = Volatile.Read(ref _latest);
+        foreach (var result in report.Results)
+        {
+            var before = previous?.Results.FirstOrDefault(r => r.Name == result.Name)?.State;
+            if (result.State == DependencyState.Failing && before != DependencyState.Failing)
+                Log.DependencyFailing(logger, result.Name, result.Setting!, result.Problem!);
+            else if (result.State == DependencyState.Ok && before == DependencyState.Failing)
+                Log.DependencyRecovered(logger, result.Name);
+        }
+
+        Volatile.Write(ref _latest, report);
+        _firstRound.TrySetResult(report);
+    }
+
+    private async Task<DependencyResult> CheckJwksAsync(HashSet<string> problems, CancellationToken cancellationToken)
+    {
+        const string setting = "Supabase:Url";
+        if (problems.Contains(setting)) return new(SupabaseJwksCheck, DependencyState.NotChecked);
+        var url = new Uri(supabase.Value.Url!.TrimEnd('/') + SupabaseJwks.Path);
+        if (!Allowed(url)) return new(SupabaseJwksCheck, DependencyState.NotChecked);
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                return Failing(SupabaseJwksCheck, setting, $"its JWKS answered HTTP {(int)response.StatusCode}: user tokens cannot be checked");
+            JsonWebKeySet set;
+            try
+            {
+                set = new JsonWebKeySet(await response.Content.ReadAsStringAsync(cancellationToken));
+            }
+            catch (ArgumentException)
+            {
+                return Failing(SupabaseJwksCheck, setting, "its JWKS is not a JSON Web Key Set: user tokens cannot be checked");
+            }
+
+            var usable = set.Keys.Count(k => k.Kty is JsonWebAlgorithmsKeyTypes.EllipticCurve or JsonWebAlgorithmsKeyTypes.RSA && k.Use is null or "sig");
+            if (usable > 0) return new(SupabaseJwksCheck, DependencyState.Ok);
+            if (!await IsSetAsync(AppSecret.SupabaseJwtSecret, cancellationToken))
+                return Failing(SupabaseJwksCheck, AppSecret.SupabaseJwtSecret.DisplayName,
+                    "is missing and the project's JWKS holds no ES256/RS256 key, so the project signs user tokens with HS256: every user gets 401");
+            return new(SupabaseJwksCheck, DependencyState.Ok);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failing(SupabaseJwksCheck, setting, $"its JWKS could not be fetched ({UpstreamFailure.Describe(ex)})");
+        }
+    }
+
+    private async Task<DependencyResult> CheckPostgrestAsync(HashSet<string> problems, CancellationToken cancellationToken)
+    {
+        var keySetting = AppSecret.SupabaseServiceRoleKey.DisplayName;
+        if (problems.Contains("Supabase:Url") || problems.Contains(keySetting)) return new(PostgrestCheck, DependencyState.NotChecked);
+        var url = new Uri($"{supabase.Value.Url!.TrimEnd('/')}/rest/v1/{PostgrestTokenStore.TokensTable}?select=user_id&limit=1");
+        if (!Allowed(url)) return new(PostgrestCheck, DependencyState.NotChecked);
+        try
+        {
+            var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.TryAddWithoutValidation("apikey", key);
+            if (PostgrestTokenStore.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            var status = (int)response.StatusCode;
+            return status switch
+            {
+                >= 200 and < 300 => new(PostgrestCheck, DependencyState.Ok),
+                401 or 403 => Failing(PostgrestCheck, keySetting, $"is refused by PostgREST (HTTP {status})"),
+                404 => Failing(PostgrestCheck, "Supabase:Url", $"has no {PostgrestTokenStore.TokensTable} table in PostgREST (HTTP 404)"),
+                _ => Failing(PostgrestCheck, "Supabase:Url", $"PostgREST answered HTTP {status}"),
+            };
+        }
+        catch (SecretUnavailableException)
+        {
+            return new(PostgrestCheck, DependencyState.NotChecked);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failing(PostgrestCheck, "Supabase:Url", $"PostgREST did not answer ({UpstreamFailure.Describe(ex)})");
+        }
+    }
+
+    private async Task<DependencyResult> CheckRingCentralAsync(HashSet<string> problems, CancellationToken cancellationToken)
+    {
+        const string setting = "RingCentral:ServerUrl";
+        if (problems.Contains(setting)) return new(RingCentralCheck, DependencyState.NotChecked);
+        var url = RingCentralEndpoints.Resolve(ringCentral.Value.ServerUrl, "/restapi/v1.0");
+        if (!Allowed(url)) return new(RingCentralCheck, DependencyState.NotChecked);
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, cancellationToken);
+            return (int)response.StatusCode >= 500
+                ? Failing(RingCentralCheck, setting, $"answers HTTP {(int)response.StatusCode}")
+                : new(RingCentralCheck, DependencyState.Ok);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failing(RingCentralCheck, setting, $"does not answer ({UpstreamFailure.Describe(ex)})");
+        }
+    }
+
+    private async Task<bool> IsSetAsync(AppSecret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return !(await secrets.GetAsync(secret, cancellationToken)).IsMissing;
+        }
+        catch (SecretUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Allowed(Uri url) =>
+        url.IsLoopback || !(AppContext.TryGetSwitch(LoopbackOnlySwitch, out var loopbackOnly) && loopbackOnly);
+
+    private static DependencyResult Failing(string name, string setting, string problem) => new(name, DependencyState.Failing, setting, problem);
+}
