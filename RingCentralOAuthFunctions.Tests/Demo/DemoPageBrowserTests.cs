@@ -51,7 +51,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         Assert.Null(demo.Supabase.Row(FakeSupabase.TokensTable, DemoUsers.Hank.Id));
     }
 
-    [BrowserFact(Skip = "Waits for Complete (issue 9, branch complete): until it is merged, the Callback stores the tokens for the link's owner and this attack succeeds.")]
+    [BrowserFact]
     public async Task Opening_a_colleague_s_link_is_refused_and_stores_nothing()
     {
         await using var demo = await DemoHost.StartAsync();
