@@ -80,6 +80,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     [
         .. Worker.Output,
         .. Channel.Logs.Select(l => $"rpc {l.Level} {l.Category} {l.EventId} {l.Message} {l.Exception?.Message} {l.Exception?.StackTrace} {l.Properties}"),
+        .. Channel.FailedInvocations.Select(i => $"invocation {i.InvocationId} {i.Result?.Status}: {i.Result?.Exception?.Message} {i.Result?.Exception?.StackTrace}"),
     ];
 
     public static async Task<FunctionsTestHost> StartAsync(FunctionsTestHostOptions options, CancellationToken cancellationToken = default)
@@ -199,7 +200,10 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
         message.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
 
-        var invocation = channel.InvokeAsync(function, invocationId, context.RequestAborted);
+        // The host's invocation activity: a new W3C trace id per request (or the caller's traceparent).
+        var traceParent = request.Headers.TryGetValue("traceparent", out var given) && given.Count == 1 ? given.ToString()
+            : $"00-{System.Diagnostics.ActivityTraceId.CreateRandom()}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-00";
+        var invocation = channel.InvokeAsync(function, invocationId, traceParent, context.RequestAborted);
         HttpResponseMessage response;
         try
         {

@@ -204,7 +204,7 @@ public sealed class WorkerChannel
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
 
     /// <summary>Sends the InvocationRequest for one forwarded HTTP request; the task completes with the worker's InvocationResponse.</summary>
-    public async Task<InvocationResponse> InvokeAsync(HttpFunction function, string invocationId, CancellationToken cancellationToken)
+    public async Task<InvocationResponse> InvokeAsync(HttpFunction function, string invocationId, string? traceParent, CancellationToken cancellationToken)
     {
         var pending = new TaskCompletionSource<InvocationResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Closed.IsCompleted) throw new InvalidOperationException("The worker's stream has ended.");
@@ -217,6 +217,7 @@ public sealed class WorkerChannel
                 InvocationId = invocationId,
                 FunctionId = function.FunctionId,
                 InputData = { new ParameterBinding { Name = function.TriggerBinding, Data = new TypedData { Http = new RpcHttp() } } },
+                TraceContext = new RpcTraceContext { TraceParent = traceParent ?? "" },
             },
         });
         if (Closed.IsCompleted) throw new InvalidOperationException("The worker's stream has ended.");

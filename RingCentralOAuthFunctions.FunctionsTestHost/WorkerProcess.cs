@@ -18,12 +18,15 @@ public sealed class WorkerProcess : IDisposable
         _process = process;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue("stderr: " + e.Data); };
+        _process.Exited += (_, _) => _ = RecordExitAsync();
     }
 
-    public int Id => _process.Id;
-    public bool HasExited => _process.HasExited;
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
-    public Task Exited => _process.WaitForExitAsync();
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Id { get; private set; }
+    public bool HasExited => _exited.Task.IsCompleted;
+    public int? ExitCode => _exited.Task.IsCompleted ? _exited.Task.Result : null;
+    public Task Exited => _exited.Task;
 
     /// <summary>Everything the worker wrote to stdout and stderr so far (stderr lines prefixed with <c>stderr: </c>).</summary>
     public IReadOnlyList<string> Output => [.. _output];
@@ -75,24 +78,31 @@ public sealed class WorkerProcess : IDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process);
         process.Start();
+        worker.Id = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return worker;
     }
 
+    private async Task RecordExitAsync()
+    {
+        await _process.WaitForExitAsync(); // also waits for the end of its output
+        _exited.TrySetResult(_process.ExitCode);
+    }
+
     /// <summary>Waits for the worker to exit on its own (after WorkerTerminate), then kills it if it has not.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        if (_process.HasExited) return;
+        if (HasExited) return;
         using var timeout = new CancellationTokenSource(grace);
         try
         {
-            await _process.WaitForExitAsync(timeout.Token);
+            await _exited.Task.WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _exited.Task;
         }
     }
 
@@ -101,9 +111,17 @@ public sealed class WorkerProcess : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!HasExited)
         {
-            try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
         }
         _process.Dispose();
     }
