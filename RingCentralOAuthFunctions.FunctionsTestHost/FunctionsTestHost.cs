@@ -32,6 +32,9 @@ public sealed class FunctionsTestHostOptions
 
     /// <summary>Changes the worker's command line before launch (tests of a worker that cannot connect).</summary>
     public Func<IReadOnlyList<string>, IReadOnlyList<string>>? AdjustArguments { get; init; }
+
+    /// <summary>Called right after the worker process is launched, before the handshake (e.g. to watch its sockets from the start).</summary>
+    public Action<WorkerProcess>? OnWorkerLaunched { get; init; }
 }
 
 /// <summary>
@@ -113,6 +116,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         var worker = WorkerProcess.Start(appDirectory, arguments, environment);
         try
         {
+            options.OnWorkerLaunched?.Invoke(worker);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.StartTimeout);
             var finished = await Task.WhenAny(channel.Ready, worker.Exited, Task.Delay(Timeout.Infinite, timeout.Token));

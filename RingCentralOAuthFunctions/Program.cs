@@ -12,9 +12,14 @@ builder.ConfigureFunctionsWebApplication();
 
 // The worker sends its own logs, dependencies and exceptions straight to Application Insights
 // (APPLICATIONINSIGHTS_CONNECTION_STRING); requests are still recorded by the Functions host.
-builder.Services
-    .AddApplicationInsightsTelemetryWorkerService()
-    .ConfigureFunctionsApplicationInsights();
+// Only when a connection string is set: without one the SDK still probes Azure's instance-metadata address
+// (169.254.169.254), which off Azure is a connection to nowhere (Tests/FunctionsHost/LoopbackOnlyTests).
+if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+{
+    builder.Services
+        .AddApplicationInsightsTelemetryWorkerService()
+        .ConfigureFunctionsApplicationInsights();
+}
 
 // The Application Insights SDK adds a provider rule that keeps only Warning and above. Remove it so the
 // Information events ConnectStarted / ConnectSucceeded / Disconnected reach the `traces` table; the

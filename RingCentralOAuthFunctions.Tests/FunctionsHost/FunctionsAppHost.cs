@@ -36,7 +36,7 @@ public sealed class FunctionsAppHost : IServiceUnderTest
     public IReadOnlyList<string> LogLines() => Host.WorkerLogLines();
 
     /// <summary>Starts the fakes and the worker. <paramref name="settings"/> overrides or removes (null) settings.</summary>
-    public static async Task<FunctionsAppHost> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<FunctionsAppHost> StartAsync(IDictionary<string, string?>? settings = null, Action<WorkerProcess>? onWorkerLaunched = null)
     {
         var ringCentral = await FakeRingCentral.StartNewAsync();
         var supabase = await FakeSupabase.StartNewAsync();
@@ -65,6 +65,7 @@ public sealed class FunctionsAppHost : IServiceUnderTest
                 AppDirectory = AppDirectory,
                 Settings = values,
                 HttpPort = port,
+                OnWorkerLaunched = onWorkerLaunched,
             });
             return new FunctionsAppHost(host, ringCentral, supabase, stateKey);
         }
