@@ -22,6 +22,9 @@ public interface IServiceUnderTest : IAsyncDisposable
     FakeRingCentral RingCentral { get; }
     FakeSupabase Supabase { get; }
 
+    /// <summary>The <c>OAuth:StateKey</c> the service was started with (base64 of 32 random bytes).</summary>
+    string StateKey { get; }
+
     /// <summary>The ERP page the Callback redirects to (<c>OAuth:AppRedirectUrl</c>).</summary>
     string AppRedirectUrl { get; }
 
