@@ -211,7 +211,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         HttpResponseMessage response;
         try
         {
-            response = await forward.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+            response = await SendWithRetryAsync(forward, message, context.RequestAborted);
         }
         catch (HttpRequestException)
         {
@@ -247,6 +247,34 @@ public sealed class FunctionsTestHost : IAsyncDisposable
             }
             await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
+    }
+
+    /// <summary>
+    /// The worker reports <c>HttpUri</c> before its server necessarily listens: a refused connection (nothing sent) is
+    /// retried briefly, as the Functions host's proxy retries it.
+    /// </summary>
+    private static async Task<HttpResponseMessage> SendWithRetryAsync(HttpClient forward, HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await forward.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (attempt < 40 && ex.HttpRequestError == HttpRequestError.ConnectionError
+                && ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                await Task.Delay(50, cancellationToken);
+                message = Clone(message);
+            }
+        }
+    }
+
+    private static HttpRequestMessage Clone(HttpRequestMessage message)
+    {
+        var copy = new HttpRequestMessage(message.Method, message.RequestUri) { Content = message.Content, Version = message.Version };
+        foreach (var (name, values) in message.Headers) copy.Headers.TryAddWithoutValidation(name, values);
+        return copy;
     }
 
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
