@@ -3,7 +3,10 @@
 # Builds the local host, the benchmark and an empty ASP.NET Core app (start-up baseline) in Release into bench/.artifacts (a private artifacts path, so it never
 # clashes with other builds in the tree), then runs the benchmark: fakes in-process with 20 ms per upstream call,
 # the host as a separate `dotnet <dll>` process on 127.0.0.1, a bounded load generator. Takes about 1.5 minutes.
-# Extra arguments go to the benchmark, e.g. `bash bench/run.sh --host-env Logging__LogLevel__Default=Warning`.
+# Then the Functions path: the Functions app published (Release) into the same artifacts path, run as a worker under
+# the Functions test host against the same fakes (about 1 more minute); both results go into one report.
+# BENCH_READY_TO_RUN=1 also publishes and measures a ReadyToRun build of the Functions app.
+# Extra arguments go to the local-host benchmark, e.g. `bash bench/run.sh --host-env Logging__LogLevel__Default=Warning`.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,5 +27,17 @@ host_dll="$art/bin/RingCentralOAuthFunctions.LocalHost/release/RingCentralOAuthF
 baseline_dll="$art/bin/RingCentralOAuthFunctions.Bench.EmptyHost/release/RingCentralOAuthFunctions.Bench.EmptyHost.dll"
 bench_dll="$art/bin/RingCentralOAuthFunctions.Bench/release/RingCentralOAuthFunctions.Bench.dll"
 mkdir -p "$art/run"
-# The benchmark stops by itself; the timeout is only a guard.
-exec timeout --kill-after=10 240 dotnet "$bench_dll" --host-dll "$host_dll" --baseline-dll "$baseline_dll" --work-dir "$art/run" --report "$art/run/report.md" --source "$source" "$@"
+echo "publishing the Functions app (Release)..." >&2
+dotnet publish "$repo/RingCentralOAuthFunctions/RingCentralOAuthFunctions.csproj" -c Release --artifacts-path "$art" -v quiet -nologo -clp:ErrorsOnly >&2
+functions_dir="$art/publish/RingCentralOAuthFunctions/release"
+
+# The benchmark stops by itself; the timeouts are only guards.
+timeout --kill-after=10 240 dotnet "$bench_dll" --host-dll "$host_dll" --baseline-dll "$baseline_dll" --work-dir "$art/run" --report "$art/run/report.md" --source "$source" "$@"
+timeout --kill-after=10 240 dotnet "$bench_dll" --functions-app "$functions_dir" --report "$art/run/report.md" --label "Functions app"
+if [ "${BENCH_READY_TO_RUN:-0}" = 1 ]; then
+  echo "publishing the Functions app with ReadyToRun (linux-x64)..." >&2
+  dotnet publish "$repo/RingCentralOAuthFunctions/RingCentralOAuthFunctions.csproj" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true --artifacts-path "$art" -v quiet -nologo -clp:ErrorsOnly >&2
+  timeout --kill-after=10 240 dotnet "$bench_dll" --functions-app "$art/publish/RingCentralOAuthFunctions/release_linux-x64" \
+    --report "$art/run/report.md" --label "Functions app, ReadyToRun"
+fi

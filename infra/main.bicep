@@ -49,8 +49,8 @@ param corsAllowedOrigins string[] = [
   2048
   4096
 ])
-@description('Flex Consumption instance memory size (MB).')
-param instanceMemoryMB int = 2048
+@description('Flex Consumption instance memory size (MB). 512: the worker peaks at about 140 MB under load (docs/benchmarks.md); see docs/deploy.md.')
+param instanceMemoryMB int = 512
 
 @minValue(40)
 @maxValue(1000)

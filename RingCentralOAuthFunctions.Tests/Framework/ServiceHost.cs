@@ -20,7 +20,7 @@ namespace RingCentralOAuthFunctions.Tests.Framework;
 /// The real local host (Kestrel on 127.0.0.1, random port) wired to a fake RingCentral and a fake Supabase,
 /// with every log line captured. One per test: nothing is shared between tests.
 /// </summary>
-public sealed class ServiceHost : IAsyncDisposable
+public sealed class ServiceHost : IServiceUnderTest
 {
     public const string AppRedirectUrl = "https://erp.example.test/integrations/callback";
 
@@ -44,6 +44,9 @@ public sealed class ServiceHost : IAsyncDisposable
     public const string CompletePath = "/api/ringcentral/complete";
     public HttpClient Client { get; }
     public FakeLogCollector Logs => App.Services.GetFakeLogCollector();
+    string IServiceUnderTest.HostName => "local host";
+    string IServiceUnderTest.AppRedirectUrl => AppRedirectUrl;
+    IReadOnlyList<string> IServiceUnderTest.LogLines() => AllLogText().Split('\n');
 
     public static string NewStateKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 

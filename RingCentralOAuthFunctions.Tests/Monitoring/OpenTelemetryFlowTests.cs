@@ -20,7 +20,7 @@ public sealed class TelemetryCollection
 }
 
 /// <summary>
-/// The real local host with the app's OpenTelemetry wiring and in-memory exporters: a connect (auth-url, callback),
+/// The real local host with the app's OpenTelemetry wiring and in-memory exporters: a connect (auth-url, callback, complete),
 /// a connect whose token exchange finds RingCentral down, and a disconnect. The spans form one trace per function
 /// call with a child per upstream call, failures are marked, the connect counter and upstream durations have the
 /// expected points, and nothing exported contains a credential or one-time value.
@@ -40,7 +40,7 @@ public sealed class OpenTelemetryFlowTests
             if (!string.IsNullOrEmpty(value)) secrets.Add((what, value));
         }
 
-        async Task<CallbackOutcome> ConnectAsync(Guid user, string email)
+        async Task<CompleteOutcome> ConnectAsync(Guid user, string email)
         {
             var bearer = host.Supabase.MintAccessToken(user, email);
             Secret("Supabase access token", bearer);
@@ -51,14 +51,17 @@ public sealed class OpenTelemetryFlowTests
             var query = QueryHelpers.ParseQuery(callback.Query);
             Secret("state", query["state"]);
             Secret("authorization code", query["code"]);
-            return await host.CallbackAsync(callback);
+            var outcome = await host.CallbackAsync(callback);
+            Assert.Equal("success", outcome.Status);
+            Secret("ticket", outcome.Ticket);
+            return await host.CompleteAsync(user, outcome.Ticket, email);
         }
 
         var (alice, bob) = (Guid.NewGuid(), Guid.NewGuid());
-        Assert.Equal("success", (await ConnectAsync(alice, "alice@rebar.test")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await ConnectAsync(alice, "alice@rebar.test")).StatusCode);
 
         host.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(503, "{}", Times: 1));
-        Assert.Equal(CallbackMessages.ProviderUnavailable, (await ConnectAsync(bob, "bob@rebar.test")).Message);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await ConnectAsync(bob, "bob@rebar.test")).StatusCode);
 
         var aliceBearer = host.Supabase.MintAccessToken(alice);
         Secret("Supabase access token", aliceBearer);
@@ -104,16 +107,18 @@ public sealed class OpenTelemetryFlowTests
         var spans = Spans(session.Telemetry);
         var functions = spans.Where(s => s.Source.Name == Tracing.SourceName && s.GetTagItem(Tracing.FunctionAttribute) is not null).ToList();
 
-        // Two connects (auth-url + callback each) and one disconnect; each call is its own trace (continuing the
-        // caller's, here the test's HttpClient span, as in Azure it continues the Functions host's).
-        Assert.Equal(["Callback", "Callback", "Disconnect", "GetAuthUrl", "GetAuthUrl"], functions.Select(f => f.DisplayName).Order().ToArray());
+        // Two connects (auth-url + callback + complete each) and one disconnect; each call is its own trace (continuing
+        // the caller's, here the test's HttpClient span, as in Azure it continues the Functions host's).
+        Assert.Equal(["Callback", "Callback", "Complete", "Complete", "Disconnect", "GetAuthUrl", "GetAuthUrl"], functions.Select(f => f.DisplayName).Order().ToArray());
         Assert.Equal(functions.Count, functions.Select(f => f.TraceId).Distinct().Count());
 
         // Every upstream span hangs off a function span of the same trace; none is orphaned.
         var upstream = spans.Where(s => s.GetTagItem(Tracing.UpstreamAttribute) is not null).ToList();
         Assert.All(upstream, u => Assert.Contains(functions, f => f.SpanId == u.ParentSpanId && f.TraceId == u.TraceId));
 
-        var callbacks = functions.Where(f => f.DisplayName == "Callback").OrderBy(f => f.StartTimeUtc).ToArray();
+        // The Callback calls nothing upstream; Complete does the exchange and the saves.
+        Assert.All(functions.Where(f => f.DisplayName == "Callback"), c => Assert.Empty(Children(spans, c)));
+        var callbacks = functions.Where(f => f.DisplayName == "Complete").OrderBy(f => f.StartTimeUtc).ToArray();
         var succeeded = Children(spans, callbacks[0]).Select(s => s.DisplayName).ToList();
         Assert.Contains("RingCentral POST /restapi/oauth/token", succeeded);
         Assert.Contains("RingCentral GET /restapi/v1.0/account/~/extension/~", succeeded);

@@ -16,6 +16,7 @@ using RingCentralOAuthFunctions.Fakes;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Contains("--costs")) return await Costs.RunAsync(); // in-process cost breakdown only
+if (args.Contains("--functions-app")) return await FunctionsBench.RunAsync(args); // the Functions app under the test host
 var o = BenchOptions.Parse(args);
 var total = Stopwatch.StartNew();
 var loadAtStart = MachineCpu.LoadAverage();
