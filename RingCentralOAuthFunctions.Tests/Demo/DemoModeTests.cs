@@ -86,6 +86,17 @@ public sealed class DemoModeTests
     }
 
     [Fact]
+    public void The_functions_app_does_not_contain_the_demo_nor_the_stand_ins()
+    {
+        var project = System.Xml.Linq.XDocument.Load(Path.Combine(Browser.FrontEndModule.SourceDirectory, "..", "..",
+            "RingCentralOAuthFunctions", "RingCentralOAuthFunctions.csproj"));
+        var references = project.Descendants("ProjectReference").Select(r => (string?)r.Attribute("Include") ?? "").ToList();
+
+        Assert.NotEmpty(references);
+        Assert.DoesNotContain(references, r => r.Contains("LocalHost", StringComparison.Ordinal) || r.Contains("Fakes", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_demo_serves_the_real_service_healthy_with_pages_labelled_demo_and_tokens_its_supabase_signed()
     {
         await using var demo = await DemoHost.StartAsync();
