@@ -68,7 +68,11 @@ else
 
 builder.Services.AddRingCentralOAuth(builder.Configuration);
 
-builder.Build().Run();
+var app = builder.Build();
+// Health's dependency checks (JWKS, PostgREST, RingCentral) run in the background from the start, so the first
+// probe already has a result and the first log lines say what does not work.
+app.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>().Start();
+app.Run();
 
 static TokenCredential ExporterCredential(IConfiguration configuration)
 {

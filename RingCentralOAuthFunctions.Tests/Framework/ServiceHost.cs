@@ -92,74 +92,10 @@ public sealed class ServiceHost : IServiceUnderTest
         return new ServiceHost(app, ringCentral, supabase, stateKey);
     }
 
-    public HttpRequestMessage Authorized(HttpMethod method, string path, string accessToken)
-    {
-        var request = new HttpRequestMessage(method, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return request;
-    }
+    public HttpRequestMessage Authorized(HttpMethod method, string path, string accessToken) => ServiceFlows.Authorized(method, path, accessToken);
 
-    /// <summary>POST auth-url as <paramref name="userId"/>; returns the authorize URL.</summary>
-    public async Task<string> GetAuthUrlAsync(Guid userId, string? email = null)
-    {
-        using var response = await Client.SendAsync(Authorized(HttpMethod.Post, "/api/ringcentral/auth-url", Supabase.MintAccessToken(userId, email)));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return body.GetProperty("authUrl").GetString()!;
-    }
-
-    /// <summary>Plays the user at RingCentral's authorize page: returns where RingCentral redirects the popup (our Callback with code and state).</summary>
-    public async Task<Uri> AuthorizeAsync(string authUrl)
-    {
-        using var response = await Client.GetAsync(authUrl);
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return response.Headers.Location!;
-    }
-
-    /// <summary>Calls the Callback; asserts a 302 and returns the ERP page's query and the fragment's ticket.</summary>
-    public async Task<CallbackOutcome> CallbackAsync(Uri callbackUrl) => await CallbackAsync(callbackUrl.ToString());
-
-    public async Task<CallbackOutcome> CallbackAsync(string callbackUrl)
-    {
-        using var response = await Client.GetAsync(callbackUrl);
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var location = response.Headers.Location!.ToString();
-        Assert.StartsWith(AppRedirectUrl + "?", location);
-        var uri = new Uri(location);
-        var query = QueryHelpers.ParseQuery(uri.Query);
-        var fragment = uri.Fragment.StartsWith("#ticket=", StringComparison.Ordinal) ? uri.Fragment["#ticket=".Length..] : null;
-        if (uri.Fragment.Length > 0) Assert.NotNull(fragment); // the only fragment the Callback ever writes
-        return new CallbackOutcome(location, query.ToDictionary(q => q.Key, q => q.Value.ToString()), fragment);
-    }
-
-    /// <summary>POSTs <c>{"ticket": …}</c> to Complete as <paramref name="userId"/>; returns the status and the JSON body.</summary>
-    public async Task<CompleteOutcome> CompleteAsync(Guid userId, string? ticket, string? email = null)
-    {
-        using var request = Authorized(HttpMethod.Post, CompletePath, Supabase.MintAccessToken(userId, email));
-        request.Content = JsonContent.Create(new { ticket });
-        return await SendCompleteAsync(request);
-    }
-
-    public async Task<CompleteOutcome> SendCompleteAsync(HttpRequestMessage request)
-    {
-        using var response = await Client.SendAsync(request);
-        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
-        var text = await response.Content.ReadAsStringAsync();
-        return new CompleteOutcome(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(),
-            response.Headers.RetryAfter?.Delta);
-    }
-
-    /// <summary>
-    /// The whole popup flow for one user: auth-url, authorize, callback, then Complete with the callback's ticket
-    /// under the same user's session (what the ERP window does). A callback error stops before Complete.
-    /// </summary>
-    public async Task<ConnectOutcome> ConnectAsync(Guid userId, string? email = null)
-    {
-        var callback = await CallbackAsync(await AuthorizeAsync(await GetAuthUrlAsync(userId, email)));
-        if (callback.Status != "success") return new ConnectOutcome(callback, null);
-        Assert.NotNull(callback.Ticket);
-        return new ConnectOutcome(callback, await CompleteAsync(userId, callback.Ticket, email));
-    }
+    // The flow steps (GetAuthUrlAsync, AuthorizeAsync, CallbackAsync, CompleteAsync, ConnectAsync) are the
+    // IServiceUnderTest extensions in ServiceFlows, shared with the Functions app under the Functions test host.
 
     public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r =>
         $"{r.Level} {r.Category} {r.Id.Name} {r.Message} {r.Exception} " +
