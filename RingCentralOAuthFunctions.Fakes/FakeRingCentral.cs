@@ -12,7 +12,7 @@ namespace RingCentralOAuthFunctions.Fakes;
 /// with a single-use code; the token endpoint checks HTTP Basic client auth, the code, the redirect URI (OAU-109 on
 /// mismatch) and the PKCE S256 verifier, and answers RingCentral's token JSON; revoke records what it revoked.
 /// </summary>
-public sealed class FakeRingCentral : FakeServer
+public sealed partial class FakeRingCentral : FakeServer
 {
     public const string ClientId = "fake-client-id";
     public const string ClientSecret = "fake-client-secret-value";
@@ -64,6 +64,7 @@ public sealed class FakeRingCentral : FakeServer
 
     protected override void Map(WebApplication app)
     {
+        MapConsent(app);
         app.MapGet("/restapi/oauth/authorize", async context =>
         {
             if (await TryFaultAsync(context, AuthorizeRoute)) return;
@@ -73,6 +74,12 @@ public sealed class FakeRingCentral : FakeServer
             {
                 context.Response.StatusCode = 400;
                 await context.Response.WriteAsync("Invalid authorization request");
+                return;
+            }
+
+            if (InteractiveConsent)
+            {
+                await WriteConsentPageAsync(context);
                 return;
             }
 

@@ -1,10 +1,17 @@
 // The RingCentral OAuth service on ASP.NET Core's own server (no Azure Functions Core Tools needed).
 // Listens on http://127.0.0.1:7071 unless --urls says otherwise; settings from environment variables and the
-// Values of local.settings.json. See README.md.
+// Values of local.settings.json. With --demo, the demo instead (RingCentral and Supabase stand-ins and a demo ERP
+// page; see Demo/DemoApp.cs). See README.md.
+using RingCentralOAuthFunctions.LocalHost.Demo;
+
+if (DemoProgram.DemoArguments(args) is { } demoArgs)
+    return await DemoProgram.RunAsync(demoArgs, Console.Out, Console.Error);
+
 var app = RingCentralOAuthFunctions.LocalHost.LocalHostApp.Create(args);
 // A local run checks its upstreams from the start, so the first log lines already say what does not work.
 app.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>().Start();
 app.Run();
+return 0;
 
 /// <summary>Marker for tests and tools that locate this assembly.</summary>
 public partial class Program;

@@ -4,8 +4,8 @@ using Microsoft.Playwright;
 namespace RingCentralOAuthFunctions.Tests.Browser;
 
 /// <summary>
-/// One headless Debian Chromium (driven by Playwright's bundled driver, nothing downloaded) and the compiled front-end
-/// module, shared by the tests of a class. Does nothing where the tests are skipped; under <c>REQUIRE_BROWSER=1</c> a
+/// One headless Debian Chromium (driven by Playwright's bundled driver, nothing downloaded) and the front-end module
+/// (served as it is), shared by the tests of a class. Does nothing where the tests are skipped; under <c>REQUIRE_BROWSER=1</c> a
 /// missing prerequisite fails every test with the reason.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
@@ -19,8 +19,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser did not start.");
 
-    /// <summary><c>docs/frontend/ringcentralOAuth.ts</c> compiled by tsc.</summary>
-    public string ModuleJavaScript => _moduleJavaScript ?? throw new InvalidOperationException("The front-end module was not compiled.");
+    /// <summary><c>docs/frontend/ringcentralOAuth.js</c>, exactly as the ERP pastes it in.</summary>
+    public string ModuleJavaScript => _moduleJavaScript ?? throw new InvalidOperationException("The front-end module was not read.");
 
     /// <summary>Where screenshots go: <c>screenshots/</c> in the test output directory.</summary>
     public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -31,7 +31,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (BrowserEnvironment.MissingPrerequisite() is { } missing)
             throw new InvalidOperationException($"{BrowserEnvironment.RequireVariable}=1 but the browser tests cannot run: {missing}");
 
-        var compile = FrontEndModule.CompileAsync();
+        _moduleJavaScript = FrontEndModule.Read();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -40,7 +40,6 @@ public sealed class BrowserFixture : IAsyncLifetime
             Args = ChromiumArgs,
             Timeout = 30_000,
         });
-        _moduleJavaScript = await compile;
         Directory.CreateDirectory(ScreenshotDirectory);
     }
 

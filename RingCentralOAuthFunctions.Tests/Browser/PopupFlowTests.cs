@@ -15,7 +15,7 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
 {
     private const string Email = "jane@rebar.test";
 
-    // Texts of docs/frontend/ringcentralOAuth.ts (ringCentralOAuthMessages).
+    // Texts of docs/frontend/ringcentralOAuth.js (ringCentralOAuthMessages).
     private const string SignInAgain = "Your session has expired. Please sign in again.";
     private const string NetworkFailure = "Could not reach the RingCentral connection service. Check your internet connection and try again.";
 

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace RingCentralOAuthFunctions.Tests.Browser;
 
 /// <summary>
-/// A stand-in for the ERP's pages on its own loopback origin: <c>/</c> is an Integrations card that uses the compiled
+/// A stand-in for the ERP's pages on its own loopback origin: <c>/</c> is an Integrations card that uses the
 /// front-end module exactly as documented (base URL from the build-time environment, token from the session), and
 /// <c>/integrations/callback</c> behaves as the ERP's callback page does (see shared/reference/existing-system.md).
 /// </summary>
@@ -49,7 +49,7 @@ internal sealed class StandInErp : IAsyncDisposable
         app.MapGet("/", () => Html(IndexPage));
         app.MapGet("/integrations", () => Html(IndexPage));
         app.MapGet("/integrations/callback", () => Html(CallbackPage));
-        app.MapGet("/" + FrontEndModule.CompiledFile, () => Results.Text(moduleJavaScript, "text/javascript; charset=utf-8"));
+        app.MapGet("/" + FrontEndModule.FileName, () => Results.Text(moduleJavaScript, "text/javascript; charset=utf-8"));
         app.MapGet("/env.js", () => Results.Text(
             "window.__env = " + JsonSerializer.Serialize(new Dictionary<string, string?> { ["VITE_RINGCENTRAL_OAUTH_BASE_URL"] = erp!.ServiceBaseUrl }) + ";",
             "text/javascript; charset=utf-8"));

@@ -1,10 +1,12 @@
+// @ts-check
 /**
  * The ERP's client for the RingCentral OAuth service (GetAuthUrl, Complete, Status, Disconnect and the popup flow).
  *
- * Copy this file unchanged into the ERP (e.g. `src/lib/ringcentralOAuth.ts`); `docs/frontend.md` shows the few
- * lines of `src/hooks/useIntegrations.ts` that use it. It imports nothing: the base URL, the way to get the user's
- * Supabase access token and the browser window are passed in, so the very same file is type-checked, compiled and
- * run in the repository's browser test.
+ * Copy this file unchanged into the ERP (e.g. `src/lib/ringcentralOAuth.js`); `docs/frontend.md` shows the few
+ * lines of `src/hooks/useIntegrations.ts` that use it. It is plain JavaScript that browsers run as it is, with its
+ * types in JSDoc, which `tsc --checkJs` checks as strictly as TypeScript (`docs/frontend/tsconfig.json`). It imports
+ * nothing: the base URL, the way to get the user's Supabase access token and the browser window are passed in, so
+ * the very same file is type-checked and run in the repository's browser tests and its demo.
  *
  * It never sends a redirect URI: the service has its own, registered at RingCentral.
  *
@@ -15,19 +17,20 @@
  * session's user is the one who asked for the authorize URL, so a link forwarded to a colleague connects nobody.
  */
 
-/** The user's connection, as `GET /api/ringcentral/status` reports it. */
-export type RingCentralStatus =
-  | { status: "connected"; email: string }
-  | { status: "not_connected" }
-  | { status: "error"; error: string; email?: string };
+/**
+ * The user's connection, as `GET /api/ringcentral/status` reports it.
+ * @typedef {{ status: "connected"; email: string }
+ *   | { status: "not_connected" }
+ *   | { status: "error"; error: string; email?: string }} RingCentralStatus
+ */
 
 /**
  * How a popup flow ended. `success`: the ERP's callback page posted `oauth-success` and Complete answered 200 (the
  * rows are written). `closed`: the popup was closed without it (cancelled, or an error the popup showed). `timeout`:
  * still open after the time limit. In every case, reload the statuses. When Complete refuses or fails, `connect()`
  * rejects with a `RingCentralOAuthError` carrying the service's fixed text instead.
+ * @typedef {"success" | "closed" | "timeout"} ConnectOutcome
  */
-export type ConnectOutcome = "success" | "closed" | "timeout";
 
 /**
  * `unauthorized`: no session or the service refused the token (ask the user to sign in again).
@@ -35,68 +38,67 @@ export type ConnectOutcome = "success" | "closed" | "timeout";
  * `unavailable`: the service answered with an error; the message is the service's own, fixed text.
  * `popup_blocked`: the browser refused to open the popup.
  * `not_configured`: the ERP was built without `VITE_RINGCENTRAL_OAUTH_BASE_URL`.
+ * @typedef {"unauthorized" | "network" | "unavailable" | "popup_blocked" | "not_configured"} RingCentralOAuthErrorKind
  */
-export type RingCentralOAuthErrorKind = "unauthorized" | "network" | "unavailable" | "popup_blocked" | "not_configured";
 
 /** Texts shown to the user. The service's own error texts (`{"error": "..."}`) are fixed and safe to show too. */
-export const ringCentralOAuthMessages = {
+export const ringCentralOAuthMessages = /** @type {const} */ ({
   signInAgain: "Your session has expired. Please sign in again.",
   network: "Could not reach the RingCentral connection service. Check your internet connection and try again.",
   unexpected: "Something went wrong. Try again shortly.",
   popupBlocked: "The RingCentral sign-in window was blocked. Allow pop-ups for this site and try again.",
   notConfigured: "The RingCentral connection is not set up in this app. Please contact your administrator.",
-} as const;
+});
 
 export class RingCentralOAuthError extends Error {
-  readonly kind: RingCentralOAuthErrorKind;
-  /** The HTTP status, when the service answered. */
-  readonly httpStatus: number | undefined;
-
-  constructor(kind: RingCentralOAuthErrorKind, message: string, httpStatus?: number) {
+  /**
+   * @param {RingCentralOAuthErrorKind} kind
+   * @param {string} message
+   * @param {number} [httpStatus]
+   */
+  constructor(kind, message, httpStatus) {
     super(message);
     this.name = "RingCentralOAuthError";
+    /** @readonly */
     this.kind = kind;
+    /**
+     * The HTTP status, when the service answered.
+     * @readonly
+     * @type {number | undefined}
+     */
     this.httpStatus = httpStatus;
   }
 }
 
-/** The part of `window` used here; pass the real `window`. */
-export type BrowserWindow = Pick<
-  Window,
-  "location" | "fetch" | "open" | "addEventListener" | "removeEventListener" | "setInterval" | "clearInterval" | "setTimeout" | "clearTimeout"
->;
+/**
+ * The part of `window` used here; pass the real `window`.
+ * @typedef {Pick<Window,
+ *   "location" | "fetch" | "open" | "addEventListener" | "removeEventListener" | "setInterval" | "clearInterval" | "setTimeout" | "clearTimeout"
+ * >} BrowserWindow
+ */
 
-export interface RingCentralOAuthOptions {
-  /** The service's base URL, e.g. `https://<function-app>.azurewebsites.net` (from `VITE_RINGCENTRAL_OAUTH_BASE_URL`). */
-  baseUrl: string | undefined;
-  /** The signed-in user's Supabase access token, or null/undefined when there is no session. */
-  getAccessToken: () => Promise<string | null | undefined> | string | null | undefined;
-  window: BrowserWindow;
-  /** Longest wait for one API call, in ms (default 20 s). */
-  requestTimeoutMs?: number;
-  /** Longest wait for the popup, in ms (default 5 min). */
-  popupTimeoutMs?: number;
-  /** How often `popup.closed` is checked, in ms (default 1 s). */
-  pollIntervalMs?: number;
-}
+/**
+ * @typedef {object} RingCentralOAuthOptions
+ * @property {string | undefined} baseUrl The service's base URL, e.g. `https://<function-app>.azurewebsites.net` (from `VITE_RINGCENTRAL_OAUTH_BASE_URL`).
+ * @property {() => Promise<string | null | undefined> | string | null | undefined} getAccessToken The signed-in user's Supabase access token, or null/undefined when there is no session.
+ * @property {BrowserWindow} window
+ * @property {number} [requestTimeoutMs] Longest wait for one API call, in ms (default 20 s).
+ * @property {number} [popupTimeoutMs] Longest wait for the popup, in ms (default 5 min).
+ * @property {number} [pollIntervalMs] How often `popup.closed` is checked, in ms (default 1 s).
+ */
 
-export interface RingCentralOAuthClient {
-  /** `POST /api/ringcentral/auth-url`: the RingCentral authorize URL for the signed-in user. */
-  getAuthUrl(): Promise<string>;
-  /** `GET /api/ringcentral/status`. */
-  getStatus(): Promise<RingCentralStatus>;
-  /** `POST /api/ringcentral/disconnect`. */
-  disconnect(): Promise<void>;
-  /** `POST /api/ringcentral/complete` with the Callback's ticket; resolves with the account label on 200. */
-  complete(ticket: string): Promise<{ status: "connected"; email: string }>;
-  /**
-   * Gets the authorize URL, opens it in the `oauth_ringcentral` popup and waits for the ERP's callback page to post
-   * `oauth-success` (then finishes the flow with Complete), for the popup to close, or for the time limit. Call it
-   * from a click handler (popup blockers). A second call while a popup is open focuses that popup and waits for the
-   * same outcome.
-   */
-  connect(): Promise<ConnectOutcome>;
-}
+/**
+ * @typedef {object} RingCentralOAuthClient
+ * @property {() => Promise<string>} getAuthUrl `POST /api/ringcentral/auth-url`: the RingCentral authorize URL for the signed-in user.
+ * @property {() => Promise<RingCentralStatus>} getStatus `GET /api/ringcentral/status`.
+ * @property {() => Promise<void>} disconnect `POST /api/ringcentral/disconnect`.
+ * @property {(ticket: string) => Promise<{ status: "connected"; email: string }>} complete `POST /api/ringcentral/complete`
+ *   with the Callback's ticket; resolves with the account label on 200.
+ * @property {() => Promise<ConnectOutcome>} connect Gets the authorize URL, opens it in the `oauth_ringcentral` popup
+ *   and waits for the ERP's callback page to post `oauth-success` (then finishes the flow with Complete), for the
+ *   popup to close, or for the time limit. Call it from a click handler (popup blockers). A second call while a popup
+ *   is open focuses that popup and waits for the same outcome.
+ */
 
 export const popupName = "oauth_ringcentral";
 export const popupFeatures = "width=600,height=700";
@@ -105,14 +107,25 @@ export const successMessageType = "oauth-success";
 const apiPrefix = "/api/ringcentral/";
 const ticketFragment = "#ticket=";
 
-export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCentralOAuthClient {
+/**
+ * @param {RingCentralOAuthOptions} options
+ * @returns {RingCentralOAuthClient}
+ */
+export function createRingCentralOAuth(options) {
   const win = options.window;
   const requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
   const popupTimeoutMs = options.popupTimeoutMs ?? 5 * 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  let pending: { popup: Window; outcome: Promise<ConnectOutcome> } | null = null;
+  /** @type {{ popup: Window; outcome: Promise<ConnectOutcome> } | null} */
+  let pending = null;
 
-  async function call(method: "GET" | "POST", route: string, payload?: unknown): Promise<Record<string, unknown>> {
+  /**
+   * @param {"GET" | "POST"} method
+   * @param {string} route
+   * @param {unknown} [payload]
+   * @returns {Promise<Record<string, unknown>>}
+   */
+  async function call(method, route, payload) {
     const baseUrl = (options.baseUrl ?? "").trim().replace(/\/+$/, "");
     if (!baseUrl) throw new RingCentralOAuthError("not_configured", ringCentralOAuthMessages.notConfigured);
 
@@ -121,8 +134,10 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
 
     const abort = new AbortController();
     const timer = win.setTimeout(() => abort.abort(), requestTimeoutMs);
-    let response: Response;
-    let body: unknown;
+    /** @type {Response} */
+    let response;
+    /** @type {unknown} */
+    let body;
     try {
       response = await win.fetch(baseUrl + apiPrefix + route, {
         method,
@@ -143,7 +158,7 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     }
 
     if (response.status === 401) throw new RingCentralOAuthError("unauthorized", ringCentralOAuthMessages.signInAgain, 401);
-    const json = body !== null && typeof body === "object" ? (body as Record<string, unknown>) : null;
+    const json = body !== null && typeof body === "object" ? /** @type {Record<string, unknown>} */ (body) : null;
     if (!response.ok || json === null) {
       const text = typeof json?.error === "string" && json.error ? json.error : ringCentralOAuthMessages.unexpected;
       throw new RingCentralOAuthError("unavailable", text, response.status);
@@ -152,7 +167,8 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     return json;
   }
 
-  async function getAuthUrl(): Promise<string> {
+  /** @returns {Promise<string>} */
+  async function getAuthUrl() {
     const { authUrl } = await call("POST", "auth-url");
     if (typeof authUrl !== "string" || !/^https?:\/\//i.test(authUrl)) {
       throw new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected);
@@ -161,7 +177,8 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     return authUrl;
   }
 
-  async function getStatus(): Promise<RingCentralStatus> {
+  /** @returns {Promise<RingCentralStatus>} */
+  async function getStatus() {
     const body = await call("GET", "status");
     const email = typeof body.email === "string" ? body.email : undefined;
     switch (body.status) {
@@ -176,14 +193,22 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     }
   }
 
-  async function complete(ticket: string): Promise<{ status: "connected"; email: string }> {
+  /**
+   * @param {string} ticket
+   * @returns {Promise<{ status: "connected"; email: string }>}
+   */
+  async function complete(ticket) {
     const body = await call("POST", "complete", { ticket });
     if (body.status !== "connected") throw new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected);
     return { status: "connected", email: typeof body.email === "string" ? body.email : "" };
   }
 
-  /** The ticket in the popup's fragment, read while the popup shows our own callback page; null if there is none. */
-  function ticketOf(popup: Window): string | null {
+  /**
+   * The ticket in the popup's fragment, read while the popup shows our own callback page; null if there is none.
+   * @param {Window} popup
+   * @returns {string | null}
+   */
+  function ticketOf(popup) {
     try {
       const hash = popup.location.hash;
       return hash.startsWith(ticketFragment) && hash.length > ticketFragment.length ? decodeURIComponent(hash.slice(ticketFragment.length)) : null;
@@ -192,26 +217,35 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     }
   }
 
-  async function disconnect(): Promise<void> {
+  /** @returns {Promise<void>} */
+  async function disconnect() {
     await call("POST", "disconnect");
   }
 
-  function waitForPopup(popup: Window): Promise<ConnectOutcome> {
-    return new Promise<ConnectOutcome>((resolve, reject) => {
-      let poll: number | undefined;
-      let deadline: number | undefined;
+  /**
+   * @param {Window} popup
+   * @returns {Promise<ConnectOutcome>}
+   */
+  function waitForPopup(popup) {
+    return new Promise((resolve, reject) => {
+      /** @type {number | undefined} */
+      let poll;
+      /** @type {number | undefined} */
+      let deadline;
       const stop = () => {
         win.removeEventListener("message", onMessage);
         win.clearInterval(poll);
         win.clearTimeout(deadline);
         if (pending?.popup === popup) pending = null;
       };
-      const finish = (outcome: ConnectOutcome) => {
+      /** @param {ConnectOutcome} outcome */
+      const finish = (outcome) => {
         stop();
         resolve(outcome);
       };
       // The ticket is read at once (the callback page closes itself 1.5 s later), then posted with a fresh token.
-      const completeWith = (ticket: string | null) => {
+      /** @param {string | null} ticket */
+      const completeWith = (ticket) => {
         stop();
         if (!ticket) {
           reject(new RingCentralOAuthError("unavailable", ringCentralOAuthMessages.unexpected));
@@ -221,10 +255,12 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
       };
       // Only the ERP's own callback page, in this popup, may report success: the callback page posts with
       // targetOrigin "*", so the check is made here, on the receiving side.
-      function onMessage(event: MessageEvent) {
+      /** @param {MessageEvent} event */
+      function onMessage(event) {
         if (event.origin !== win.location.origin || event.source !== popup) return;
-        const data: unknown = event.data;
-        if (data !== null && typeof data === "object" && (data as { type?: unknown }).type === successMessageType) completeWith(ticketOf(popup));
+        /** @type {unknown} */
+        const data = event.data;
+        if (data !== null && typeof data === "object" && /** @type {{ type?: unknown }} */ (data).type === successMessageType) completeWith(ticketOf(popup));
       }
 
       win.addEventListener("message", onMessage);
@@ -235,7 +271,8 @@ export function createRingCentralOAuth(options: RingCentralOAuthOptions): RingCe
     });
   }
 
-  async function connect(): Promise<ConnectOutcome> {
+  /** @returns {Promise<ConnectOutcome>} */
+  async function connect() {
     if (pending && !pending.popup.closed) {
       pending.popup.focus();
       return pending.outcome;
