@@ -68,6 +68,43 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal([issued.RefreshToken], host.RingCentral.Revoked);
     }
 
+    /// <summary>
+    /// The same popup flow against the app that ships: the built Functions app under the Functions test host, whose
+    /// platform-style CORS (not the app's) lets the ERP origin call it.
+    /// </summary>
+    [BrowserFact]
+    public async Task Connect_popup_through_the_functions_app_stores_the_connection_then_disconnect_clears_it()
+    {
+        await using var erp = await StandInErp.StartAsync(browser.ModuleJavaScript);
+        await using var host = await FunctionsHost.FunctionsAppHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["OAuth:AppRedirectUrl"] = erp.CallbackUrl,
+            ["Cors:AllowedOrigins"] = erp.Url,
+        });
+        erp.ServiceBaseUrl = host.BaseUrl;
+        var userId = Guid.NewGuid();
+        await using var context = await browser.NewSignedInContextAsync(host.Supabase.MintAccessToken(userId, Email));
+        var page = await OpenIntegrationsAsync(context, erp);
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+
+        var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
+        var popupClosed = ClosedAsync(popup);
+        await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal));
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
+        await popupClosed.WaitAsync(TimeSpan.FromSeconds(5));
+        await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {Email}");
+
+        var issued = Assert.Single(host.RingCentral.Issued);
+        Assert.Equal(issued.RefreshToken, (string?)host.Supabase.Row(FakeSupabase.TokensTable, userId)?["refresh_token"]);
+        Assert.Equal("connected", (string?)host.Supabase.Row(FakeSupabase.ConnectionsTable, userId)?["status"]);
+
+        await page.Locator("#disconnect").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+        Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, userId));
+        Assert.Null(host.Supabase.Row(FakeSupabase.ConnectionsTable, userId));
+        Assert.Equal([issued.RefreshToken], host.RingCentral.Revoked);
+    }
+
     [BrowserFact]
     public async Task Cancel_shows_the_fixed_message_and_refused_callers_get_clear_errors()
     {
