@@ -70,4 +70,26 @@ internal static class SealedEnvelope
 
     private static byte[] AssociatedData(byte kind, ReadOnlySpan<byte> header) =>
         [.. kind == TicketKind ? TicketContext : StateContext, .. header];
+
+    /// <summary>Opens an envelope of <paramref name="kind"/> and reads its JSON payload; the plaintext is wiped either way.</summary>
+    public static StateRejection TryOpenJson<T>(string? encoded, int maxEncodedLength, byte kind, StateKeyRing keys,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json, out T? payload) where T : class
+    {
+        payload = null;
+        var opened = TryOpen(encoded, maxEncodedLength, kind, keys, out var plaintext);
+        if (opened != StateRejection.None) return opened;
+        try
+        {
+            payload = System.Text.Json.JsonSerializer.Deserialize(plaintext!, json);
+            return StateRejection.None;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return StateRejection.Malformed;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
 }

@@ -47,22 +47,8 @@ public sealed class StateProtector(TimeProvider time)
     public StateRejection TryUnseal(string? encoded, StateKeyRing keys, out OAuthState? state)
     {
         state = null;
-        var opened = SealedEnvelope.TryOpen(encoded, MaxEncodedLength, SealedEnvelope.StateKind, keys, out var plaintext);
+        var opened = SealedEnvelope.TryOpenJson(encoded, MaxEncodedLength, SealedEnvelope.StateKind, keys, StateJson.Default.Payload, out var payload);
         if (opened != StateRejection.None) return opened;
-
-        Payload? payload;
-        try
-        {
-            payload = JsonSerializer.Deserialize(plaintext!, StateJson.Default.Payload);
-        }
-        catch (JsonException)
-        {
-            return StateRejection.Malformed;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-        }
 
         if (payload is null || payload.UserId == Guid.Empty || !OAuth.Pkce.IsWellFormedVerifier(payload.CodeVerifier)
             || !OAuthState.IsWellFormedFlowId(payload.FlowId))

@@ -45,22 +45,8 @@ public sealed class TicketProtector(TimeProvider time)
     public StateRejection TryOpen(string? encoded, StateKeyRing keys, out CompleteTicket? ticket)
     {
         ticket = null;
-        var opened = SealedEnvelope.TryOpen(encoded, MaxEncodedLength, SealedEnvelope.TicketKind, keys, out var plaintext);
+        var opened = SealedEnvelope.TryOpenJson(encoded, MaxEncodedLength, SealedEnvelope.TicketKind, keys, TicketJson.Default.Payload, out var payload);
         if (opened != StateRejection.None) return opened;
-
-        Payload? payload;
-        try
-        {
-            payload = JsonSerializer.Deserialize(plaintext!, TicketJson.Default.Payload);
-        }
-        catch (JsonException)
-        {
-            return StateRejection.Malformed;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-        }
 
         var code = payload?.Code is { Length: > 0 and <= CompleteTicket.MaxCodeLength } bytes && bytes.All(b => b is > (byte)' ' and < 0x7f)
             ? Encoding.ASCII.GetString(bytes)
