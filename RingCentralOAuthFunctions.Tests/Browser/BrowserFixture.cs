@@ -32,6 +32,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"{BrowserEnvironment.RequireVariable}=1 but the browser tests cannot run: {missing}");
 
         _moduleJavaScript = FrontEndModule.Read();
+        // Waiting for an expected page state (not a speed target): generous, so a busy 2-core machine is not a failure.
+        Assertions.SetDefaultExpectTimeout(10_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

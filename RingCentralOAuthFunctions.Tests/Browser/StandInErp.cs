@@ -49,6 +49,7 @@ internal sealed class StandInErp : IAsyncDisposable
         app.MapGet("/", () => Html(IndexPage));
         app.MapGet("/integrations", () => Html(IndexPage));
         app.MapGet("/integrations/callback", () => Html(CallbackPage));
+        app.MapGet("/callback.js", () => Results.Text(CallbackScript, "text/javascript; charset=utf-8"));
         app.MapGet("/" + FrontEndModule.FileName, () => Results.Text(moduleJavaScript, "text/javascript; charset=utf-8"));
         app.MapGet("/env.js", () => Results.Text(
             "window.__env = " + JsonSerializer.Serialize(new Dictionary<string, string?> { ["VITE_RINGCENTRAL_OAUTH_BASE_URL"] = erp!.ServiceBaseUrl }) + ";",
@@ -171,7 +172,8 @@ internal sealed class StandInErp : IAsyncDisposable
     /// <summary>
     /// The popup's last stop, as the ERP's (unchanged by issue 9): success posts <c>oauth-success</c> to the opener
     /// with target <c>"*"</c> and closes after 1.5 s, or with no opener goes to <c>/integrations</c> after 2 s; error
-    /// shows <c>message</c>. It never rewrites its URL, so the opener can read <c>#ticket=</c> from it.
+    /// shows <c>message</c>. It never rewrites its URL, so the opener can read <c>#ticket=</c> from it. The script is
+    /// the demo's (<c>RingCentralOAuthFunctions.LocalHost/Demo/Pages/callback.js</c>): one copy of that behaviour.
     /// </summary>
     private static readonly string CallbackPage = $$"""
         <!doctype html>
@@ -186,29 +188,11 @@ internal sealed class StandInErp : IAsyncDisposable
             <h1 id="title">Connecting...</h1>
             <p id="message"></p>
           </section>
-          <script>
-            const query = new URLSearchParams(window.location.search);
-            const outcome = document.getElementById("outcome");
-            const title = document.getElementById("title");
-            const message = document.getElementById("message");
-            if (query.get("status") === "success") {
-              outcome.className = "outcome success";
-              title.textContent = "Success";
-              const email = query.get("email");
-              message.textContent = email ? `Connected as ${email}!` : "Connected!";
-              if (window.opener) {
-                window.opener.postMessage({ type: "oauth-success" }, "*");
-                setTimeout(() => window.close(), {{CloseDelayMs}});
-              } else {
-                setTimeout(() => { window.location.href = "/integrations"; }, {{NoOpenerRedirectDelayMs}});
-              }
-            } else if (query.get("status") === "error") {
-              outcome.className = "outcome error";
-              title.textContent = "Connection failed";
-              message.textContent = query.get("message") || "Connection failed";
-            }
-          </script>
+          <script src="/callback.js"></script>
         </body>
         </html>
         """;
+
+    private static readonly string CallbackScript = File.ReadAllText(Path.Combine(FrontEndModule.SourceDirectory, "..", "..",
+        "RingCentralOAuthFunctions.LocalHost", "Demo", "Pages", "callback.js"));
 }
