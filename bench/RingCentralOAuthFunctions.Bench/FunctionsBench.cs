@@ -65,6 +65,8 @@ internal static class FunctionsBench
         var frontTimes = new List<double>();     // loaded to the test host's front listening
         var cpuAtLoaded = new List<double>();    // the worker's CPU time when all functions were loaded
         var cpuAtFirst = new List<double>();     // and after its first request
+        string[] steps = ["StartStream", "WorkerInitResponse", "FunctionMetadataResponse", "FunctionLoadResponse", "InvocationResponse"];
+        var timeline = steps.ToDictionary(x => x, _ => new List<double>()); // ms from launch to the first such message from the worker
         FunctionsTestHost.FunctionsTestHost? host = null;
         try
         {
@@ -74,9 +76,14 @@ internal static class FunctionsBench
                 var port = FunctionsTestHost.FunctionsTestHost.FreePort();
                 var clock = Stopwatch.StartNew();
                 var launched = TimeSpan.Zero;
+                long launchedAt = 0;
                 host = await FunctionsTestHost.FunctionsTestHost.StartAsync(new FunctionsTestHostOptions
                 {
-                    AppDirectory = appDir, Settings = Settings(port), HttpPort = port, OnWorkerLaunched = _ => launched = clock.Elapsed,
+                    AppDirectory = appDir, Settings = Settings(port), HttpPort = port, OnWorkerLaunched = _ =>
+                    {
+                        launched = clock.Elapsed;
+                        launchedAt = Stopwatch.GetTimestamp();
+                    },
                 });
                 var listening = clock.Elapsed;
                 var loadedCpu = CpuSeconds(host.Worker.Id);
@@ -89,6 +96,8 @@ internal static class FunctionsBench
                 frontTimes.Add((listening - launched).TotalSeconds - host.StartupTime.TotalSeconds);
                 cpuAtLoaded.Add(loadedCpu);
                 cpuAtFirst.Add(CpuSeconds(host.Worker.Id));
+                foreach (var step in steps)
+                    if (host.Channel.FirstSeen.TryGetValue(step, out var at)) timeline[step].Add(Stopwatch.GetElapsedTime(launchedAt, at).TotalMilliseconds);
                 Say($"start {i + 1}/{starts}: test host set up in {setupTimes[^1] * 1000:F0} ms; worker launch to functions loaded {handshakeTimes[^1] * 1000:F0} ms " +
                     $"(worker CPU {cpuAtLoaded[^1] * 1000:F0} ms), front up +{frontTimes[^1] * 1000:F0} ms, first 200 after {startTimes[^1] * 1000:F0} ms from launch (worker CPU {cpuAtFirst[^1] * 1000:F0} ms)");
             }
@@ -181,6 +190,10 @@ internal static class FunctionsBench
             md.AppendLine(CultureInfo.InvariantCulture, $"| GET callback latency p50 / p99 (c=1, n={callbackMs.Count}; state check + ticket seal, no upstream call) | {c50:F2} / {c99:F2} ms | GET /api/health, interleaved: {h50:F2} / {h99:F2} ms (callback minus health: {c50 - h50:F2} / {c99 - h99:F2} ms) | | |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| POST Complete latency p50 / p99 (c=1, n={completeMs.Count}; the connect's upstream work) | {p50:F1} / {p99:F1} ms | its upstream calls replayed directly, interleaved: {f50:F1} / {f99:F1} ms (Complete minus replay: {p50 - f50:F1} / {p99 - f99:F1} ms; {UpstreamReplay.Stages} x {delayMs} ms = {UpstreamReplay.Stages * delayMs} ms) | | |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| Peak RSS of the worker (VmHWM, end of run) | {Mb(peakRss)} | at end {Mb(rss)}; the benchmark process (test host + fakes + load) peaked at {Mb(frontRss)} | fits 512 MB with the host | {(peakRss <= 200L * 1024 * 1024 ? "yes" : "**no**")} |");
+            md.AppendLine();
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Start-up timeline (median of {startTimes.Count} starts, ms from the worker's launch to the first message of each kind from it): ")
+                + string.Join("; ", steps.Where(x => timeline[x].Count > 0).Select(x => string.Create(CultureInfo.InvariantCulture, $"{(x == "FunctionLoadResponse" ? "last FunctionLoadResponse" : x == "InvocationResponse" ? "first InvocationResponse (the first request)" : x)} {Stats.Median(timeline[x]):F0}")))
+                + string.Create(CultureInfo.InvariantCulture, $"; first 200 at the client {Stats.Median(startTimes) * 1000:F0}."));
             Console.WriteLine(md.ToString());
             if (report.Length > 0) await File.AppendAllTextAsync(report, "\n" + md);
             return 0;
