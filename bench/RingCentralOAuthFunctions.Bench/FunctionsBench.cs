@@ -36,12 +36,23 @@ internal static class FunctionsBench
         var concurrency = int.Parse(Arg("--concurrency", "16"), CultureInfo.InvariantCulture);
         var callbacks = int.Parse(Arg("--callbacks", "100"), CultureInfo.InvariantCulture);
         var report = Arg("--report", "");
+        var startupOnly = args.Contains("--startup-only"); // only the starts and their timeline (for A/B runs of start-up knobs)
+        // --worker-env NAME=VALUE (repeatable): a runtime knob or setting for the worker, e.g. DOTNET_TieredPGO=0.
+        var workerEnv = args.Select((a, i) => (a, i)).Where(x => x.a == "--worker-env" && x.i + 1 < args.Length)
+            .Select(x => args[x.i + 1].Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
         void Say(string text) => Console.Error.WriteLine($"[functions bench] {text}");
 
         await using var ringCentral = await FakeRingCentral.StartNewAsync();
         await using var supabase = await FakeSupabase.StartNewAsync();
         var stateKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        Dictionary<string, string?> Settings(int port) => new()
+        Dictionary<string, string?> Settings(int port)
+        {
+            var settings = BaseSettings(port);
+            foreach (var (name, value) in workerEnv) settings[name] = value;
+            return settings;
+        }
+
+        Dictionary<string, string?> BaseSettings(int port) => new()
         {
             ["RingCentral:ServerUrl"] = ringCentral.Url,
             ["RingCentral:ClientId"] = FakeRingCentral.ClientId,
@@ -103,6 +114,14 @@ internal static class FunctionsBench
             }
 
             var h = host!;
+            if (startupOnly)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{label}{(workerEnv.Count > 0 ? " [" + string.Join(' ', workerEnv.Select(e => e.Key + "=" + e.Value)) + "]" : "")}: launch to first 200 median {Stats.Median(startTimes):F2} s (min {startTimes.Min():F2}); functions loaded {Stats.Median(handshakeTimes):F2} s; worker CPU at loaded {Stats.Median(cpuAtLoaded):F2} s, at first 200 {Stats.Median(cpuAtFirst):F2} s; ")
+                    + string.Join("; ", steps.Where(x => timeline[x].Count > 0).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x} {Stats.Median(timeline[x]):F0}"))) + " ms");
+                return 0;
+            }
+
             ringCentral.AddedDelay = supabase.AddedDelay = TimeSpan.FromMilliseconds(delayMs);
             ringCentral.RecordRequests = supabase.RecordRequests = false;
             using var client = Load.NewClient(concurrency * 2);
