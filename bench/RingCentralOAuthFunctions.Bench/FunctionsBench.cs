@@ -30,6 +30,7 @@ internal static class FunctionsBench
 
         var appDir = Path.GetFullPath(Arg("--functions-app", ""));
         var label = Arg("--label", "Functions app");
+        var baselineDir = Arg("--baseline-app", ""); // an empty Functions app (bench/RingCentralOAuthFunctions.Bench.EmptyFunctions), started between the app's starts
         var delayMs = int.Parse(Arg("--delay-ms", "20"), CultureInfo.InvariantCulture);
         var starts = int.Parse(Arg("--starts", "5"), CultureInfo.InvariantCulture);
         var phaseSeconds = double.Parse(Arg("--phase-seconds", "3"), CultureInfo.InvariantCulture);
@@ -78,12 +79,44 @@ internal static class FunctionsBench
         var cpuAtFirst = new List<double>();     // and after its first request
         string[] steps = ["StartStream", "WorkerInitResponse", "FunctionMetadataResponse", "FunctionLoadResponse", "InvocationResponse"];
         var timeline = steps.ToDictionary(x => x, _ => new List<double>()); // ms from launch to the first such message from the worker
+        var baselineTimes = new List<double>();  // the empty Functions app: launch to first 200
+        var baselineLoaded = new List<double>();
+        var baselineCpu = new List<double>();
         FunctionsTestHost.FunctionsTestHost? host = null;
+        var loadAtStart = MachineCpu.LoadAverage();
+        // Over the starts, "host" is the CPU of every worker started (those stopped, and the current one).
+        var stoppedWorkersCpu = 0.0;
+        var startsCpu = new CpuWindow(() => TimeSpan.FromSeconds(stoppedWorkersCpu + (host is null || host.Worker.HasExited ? 0 : CpuSeconds(host.Worker.Id))));
         try
         {
             for (var i = 0; i < starts; i++)
             {
-                if (host is not null) await host.DisposeAsync();
+                if (baselineDir.Length > 0)
+                {
+                    var basePort = FunctionsTestHost.FunctionsTestHost.FreePort();
+                    var baseClock = Stopwatch.StartNew();
+                    var baseLaunched = TimeSpan.Zero;
+                    await using var baseline = await FunctionsTestHost.FunctionsTestHost.StartAsync(new FunctionsTestHostOptions
+                    {
+                        AppDirectory = Path.GetFullPath(baselineDir), Settings = BaseSettings(basePort), HttpPort = basePort,
+                        OnWorkerLaunched = _ => baseLaunched = baseClock.Elapsed,
+                    });
+                    using var baseFirst = await poller.GetAsync(baseline.BaseUrl + "/api/health");
+                    if (baseFirst.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"empty app's health answered {baseFirst.StatusCode}");
+                    baselineTimes.Add((baseClock.Elapsed - baseLaunched).TotalSeconds);
+                    baselineLoaded.Add(baseline.StartupTime.TotalSeconds);
+                    baselineCpu.Add(CpuSeconds(baseline.Worker.Id));
+                    stoppedWorkersCpu += baselineCpu[^1];
+                    Say($"empty Functions app: first 200 after {baselineTimes[^1] * 1000:F0} ms from launch (functions loaded {baselineLoaded[^1] * 1000:F0} ms, worker CPU {baselineCpu[^1] * 1000:F0} ms)");
+                }
+
+                if (host is not null)
+                {
+                    stoppedWorkersCpu += CpuSeconds(host.Worker.Id);
+                    await host.DisposeAsync();
+                    host = null;
+                }
+
                 var port = FunctionsTestHost.FunctionsTestHost.FreePort();
                 var clock = Stopwatch.StartNew();
                 var launched = TimeSpan.Zero;
@@ -113,11 +146,13 @@ internal static class FunctionsBench
                     $"(worker CPU {cpuAtLoaded[^1] * 1000:F0} ms), front up +{frontTimes[^1] * 1000:F0} ms, first 200 after {startTimes[^1] * 1000:F0} ms from launch (worker CPU {cpuAtFirst[^1] * 1000:F0} ms)");
             }
 
+            var startShares = startsCpu.Stop();
             var h = host!;
+            TimeSpan WorkerCpu() => TimeSpan.FromSeconds(CpuSeconds(h.Worker.Id));
             if (startupOnly)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{label}{(workerEnv.Count > 0 ? " [" + string.Join(' ', workerEnv.Select(e => e.Key + "=" + e.Value)) + "]" : "")}: launch to first 200 median {Stats.Median(startTimes):F2} s (min {startTimes.Min():F2}); functions loaded {Stats.Median(handshakeTimes):F2} s; worker CPU at loaded {Stats.Median(cpuAtLoaded):F2} s, at first 200 {Stats.Median(cpuAtFirst):F2} s; ")
+                    $"{label}{(workerEnv.Count > 0 ? " [" + string.Join(' ', workerEnv.Select(e => e.Key + "=" + e.Value)) + "]" : "")}: launch to first 200 median {Stats.Median(startTimes):F2} s (min {startTimes.Min():F2}){(baselineTimes.Count > 0 ? $" [empty Functions app {Stats.Median(baselineTimes):F2} s, CPU {Stats.Median(baselineCpu):F2} s]" : "")}; functions loaded {Stats.Median(handshakeTimes):F2} s; worker CPU at loaded {Stats.Median(cpuAtLoaded):F2} s, at first 200 {Stats.Median(cpuAtFirst):F2} s; ")
                     + string.Join("; ", steps.Where(x => timeline[x].Count > 0).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x} {Stats.Median(timeline[x]):F0}"))) + " ms");
                 return 0;
             }
@@ -135,6 +170,7 @@ internal static class FunctionsBench
                 return request;
             }
 
+            var throughputCpu = new CpuWindow(WorkerCpu);
             await RateAsync(client, concurrency, TimeSpan.FromSeconds(2), Health);  // warm-up
             await RateAsync(client, concurrency, TimeSpan.FromSeconds(2), AuthUrl);
             var health = new List<double>();
@@ -146,6 +182,8 @@ internal static class FunctionsBench
                 Say($"round {round + 1}: health {health[^1]:F0} req/s, auth-url {authUrl[^1]:F0} req/s");
             }
 
+            var throughputShares = throughputCpu.Stop();
+            var connectsCpu = new CpuWindow(WorkerCpu);
             // Sequential connects (c=1), as for the local host: Callback (state check + ticket seal), one GET /api/health
             // (its reference: no upstream call), Complete with the ticket (the connect's upstream work), and a direct
             // replay of Complete's upstream calls (its reference). 20 warm-up connects first.
@@ -188,6 +226,7 @@ internal static class FunctionsBench
                 if (i >= 20) floor.Add(direct);
             }
 
+            var connectsShares = connectsCpu.Stop();
             var peakRss = StatusBytes(h.Worker.Id, "VmHWM:");
             var rss = StatusBytes(h.Worker.Id, "VmRSS:");
             var frontRss = StatusBytes(Environment.ProcessId, "VmHWM:");
@@ -203,12 +242,17 @@ internal static class FunctionsBench
             md.AppendLine();
             md.AppendLine("| Measure | Measured | Compared with | Goal | Met |");
             md.AppendLine("|---|---|---|---|---|");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| Worker launch to first 200 from /api/health through the host (median of {startTimes.Count}; min {startTimes.Min():F2}, max {startTimes.Max():F2}) | {startMedian:F2} s | launch to all {h.Channel.Functions.Count} functions loaded: {Stats.Median(handshakeTimes):F2} s (worker CPU {Stats.Median(cpuAtLoaded):F2} s); then the test host's front: +{Stats.Median(frontTimes) * 1000:F0} ms; worker CPU at the first 200: {Stats.Median(cpuAtFirst):F2} s; before the launch, the test host's own set-up: {Stats.Median(setupTimes):F2} s (not counted) | <= 0.6 s | {(startMedian <= 0.6 ? "yes" : "**no**")} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| Worker launch to first 200 from /api/health through the host (median of {startTimes.Count}; min {startTimes.Min():F2}, max {startTimes.Max():F2}) | {startMedian:F2} s | launch to all {h.Channel.Functions.Count} functions loaded: {Stats.Median(handshakeTimes):F2} s (worker CPU {Stats.Median(cpuAtLoaded):F2} s); then the test host's front: +{Stats.Median(frontTimes) * 1000:F0} ms; worker CPU at the first 200: {Stats.Median(cpuAtFirst):F2} s; before the launch, the test host's own set-up: {Stats.Median(setupTimes):F2} s (not counted){(baselineTimes.Count > 0 ? $"; **empty Functions app** (one HTTP function, no app code), interleaved: {Stats.Median(baselineTimes):F2} s to first 200 (loaded {Stats.Median(baselineLoaded):F2} s, worker CPU {Stats.Median(baselineCpu):F2} s)" : "")} | <= 0.6 s | {(startMedian <= 0.6 ? "yes" : "**no**")} |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| GET /api/health throughput (2 x {phaseSeconds} s) | {health.Average():F0} req/s | per round {string.Join(" / ", health.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))} | | |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| POST /api/ringcentral/auth-url throughput | {authUrl.Average():F0} req/s | health: {health.Average():F0} req/s, ratio {authUrl.Average() / health.Average():F2} | >= 0.5 of health | {(authUrl.Average() / health.Average() >= 0.5 ? "yes" : "**no**")} |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| GET callback latency p50 / p99 (c=1, n={callbackMs.Count}; state check + ticket seal, no upstream call) | {c50:F2} / {c99:F2} ms | GET /api/health, interleaved: {h50:F2} / {h99:F2} ms (callback minus health: {c50 - h50:F2} / {c99 - h99:F2} ms) | | |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| POST Complete latency p50 / p99 (c=1, n={completeMs.Count}; the connect's upstream work) | {p50:F1} / {p99:F1} ms | its upstream calls replayed directly, interleaved: {f50:F1} / {f99:F1} ms (Complete minus replay: {p50 - f50:F1} / {p99 - f99:F1} ms; {UpstreamReplay.Stages} x {delayMs} ms = {UpstreamReplay.Stages * delayMs} ms) | | |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| Peak RSS of the worker (VmHWM, end of run) | {Mb(peakRss)} | at end {Mb(rss)}; the benchmark process (test host + fakes + load) peaked at {Mb(frontRss)} | fits 512 MB with the host | {(peakRss <= 200L * 1024 * 1024 ? "yes" : "**no**")} |");
+            md.AppendLine();
+            var disturbed = new[] { startShares, throughputShares, connectsShares }.Max(x => x.Others + x.Steal);
+            if (disturbed > 0.25)
+                md.AppendLine(CultureInfo.InvariantCulture, $"**Other processes took up to {disturbed:F2} of the 2 cores during a phase: figures are disturbed.**").AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"CPU (average cores in use; 2 exist; \"host\" is the worker): starts: {startShares}; throughput phases: {throughputShares}; sequential connects: {connectsShares}. Load average when the run began: {loadAtStart}.");
             md.AppendLine();
             md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Start-up timeline (median of {startTimes.Count} starts, ms from the worker's launch to the first message of each kind from it): ")
                 + string.Join("; ", steps.Where(x => timeline[x].Count > 0).Select(x => string.Create(CultureInfo.InvariantCulture, $"{(x == "FunctionLoadResponse" ? "last FunctionLoadResponse" : x == "InvocationResponse" ? "first InvocationResponse (the first request)" : x)} {Stats.Median(timeline[x]):F0}")))

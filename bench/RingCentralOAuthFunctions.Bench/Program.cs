@@ -392,7 +392,7 @@ internal sealed class BenchOptions
     public long MaxRequestsPerPhase { get; private set; } = 500_000;
     public int Starts { get; private set; } = 5;
     public int Callbacks { get; private set; } = 200;
-    public double CallbackSecondsLimit { get; private set; } = 40;
+    public double CallbackSecondsLimit { get; private set; } = 60;
     public int ConcurrentCallbacks { get; private set; } = 800;
     public Dictionary<string, string> HostEnv { get; } = [];
     public string? PerfDir { get; private set; }
