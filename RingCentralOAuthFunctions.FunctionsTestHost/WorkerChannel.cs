@@ -24,6 +24,7 @@ public sealed class WorkerChannel
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<HttpFunction> _functions = [];
+    private readonly ConcurrentDictionary<string, long> _firstSeen = new(StringComparer.Ordinal);
     private int _pendingLoads;
     private IServerStreamWriter<StreamingMessage>? _writer;
     private int _connected;
@@ -46,6 +47,13 @@ public sealed class WorkerChannel
 
     /// <summary>Every RpcLog message the worker sent (its ILogger output as the Functions host receives it).</summary>
     public IReadOnlyList<RpcLog> Logs => [.. _logs];
+
+    /// <summary>
+    /// When each kind of message first arrived from the worker (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>,
+    /// keyed by <see cref="StreamingMessage.ContentOneofCase"/> name; FunctionLoadResponse is the last one): the
+    /// benchmark's start-up timeline.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> FirstSeen => _firstSeen;
 
     /// <summary>Invocations the worker answered with a status other than Success.</summary>
     public ConcurrentQueue<InvocationResponse> FailedInvocations { get; } = new();
@@ -73,6 +81,10 @@ public sealed class WorkerChannel
 
     private async Task HandleAsync(StreamingMessage message)
     {
+        if (message.ContentCase == StreamingMessage.ContentOneofCase.FunctionLoadResponse)
+            _firstSeen[message.ContentCase.ToString()] = System.Diagnostics.Stopwatch.GetTimestamp();
+        else
+            _firstSeen.TryAdd(message.ContentCase.ToString(), System.Diagnostics.Stopwatch.GetTimestamp());
         switch (message.ContentCase)
         {
             case StreamingMessage.ContentOneofCase.StartStream:

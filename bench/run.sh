@@ -2,9 +2,10 @@
 # End-to-end benchmark of the RingCentral OAuth service (see docs/benchmarks.md).
 # Builds the local host, the benchmark and an empty ASP.NET Core app (start-up baseline) in Release into bench/.artifacts (a private artifacts path, so it never
 # clashes with other builds in the tree), then runs the benchmark: fakes in-process with 20 ms per upstream call,
-# the host as a separate `dotnet <dll>` process on 127.0.0.1, a bounded load generator. Takes about 1.5 minutes.
+# the host as a separate `dotnet <dll>` process on 127.0.0.1, a bounded load generator. Takes about 2 minutes.
 # Then the Functions path: the Functions app published (Release) into the same artifacts path, run as a worker under
-# the Functions test host against the same fakes (about 1 more minute); both results go into one report.
+# the Functions test host against the same fakes, its starts interleaved with an empty Functions app's (about 1 more
+# minute); both results go into one report.
 # BENCH_READY_TO_RUN=1 also publishes and measures a ReadyToRun build of the Functions app.
 # Extra arguments go to the local-host benchmark, e.g. `bash bench/run.sh --host-env Logging__LogLevel__Default=Warning`.
 set -euo pipefail
@@ -30,10 +31,13 @@ mkdir -p "$art/run"
 echo "publishing the Functions app (Release)..." >&2
 dotnet publish "$repo/RingCentralOAuthFunctions/RingCentralOAuthFunctions.csproj" -c Release --artifacts-path "$art" -v quiet -nologo -clp:ErrorsOnly >&2
 functions_dir="$art/publish/RingCentralOAuthFunctions/release"
+# The start-up baseline of the Functions path: an empty Functions app (one HTTP function), published the same way.
+dotnet publish "$here/RingCentralOAuthFunctions.Bench.EmptyFunctions/RingCentralOAuthFunctions.Bench.EmptyFunctions.csproj" -c Release --artifacts-path "$art" -v quiet -nologo -clp:ErrorsOnly >&2
+empty_functions_dir="$art/publish/RingCentralOAuthFunctions.Bench.EmptyFunctions/release"
 
 # The benchmark stops by itself; the timeouts are only guards.
 timeout --kill-after=10 240 dotnet "$bench_dll" --host-dll "$host_dll" --baseline-dll "$baseline_dll" --work-dir "$art/run" --report "$art/run/report.md" --source "$source" "$@"
-timeout --kill-after=10 240 dotnet "$bench_dll" --functions-app "$functions_dir" --report "$art/run/report.md" --label "Functions app"
+timeout --kill-after=10 240 dotnet "$bench_dll" --functions-app "$functions_dir" --baseline-app "$empty_functions_dir" --report "$art/run/report.md" --label "Functions app"
 if [ "${BENCH_READY_TO_RUN:-0}" = 1 ]; then
   echo "publishing the Functions app with ReadyToRun (linux-x64)..." >&2
   dotnet publish "$repo/RingCentralOAuthFunctions/RingCentralOAuthFunctions.csproj" -c Release -r linux-x64 --self-contained false \

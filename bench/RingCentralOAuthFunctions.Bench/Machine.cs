@@ -20,11 +20,16 @@ internal readonly record struct MachineCpu(TimeSpan Busy, TimeSpan Steal, TimeSp
     public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 }
 
-/// <summary>CPU used between two points: by the whole machine, the host, and this process (fakes + load generator).</summary>
-internal sealed class CpuWindow(HostProcess host)
+/// <summary>CPU used between two points: by the whole machine, the host (or worker), and this process (fakes + load generator).</summary>
+internal sealed class CpuWindow(Func<TimeSpan> hostCpu)
 {
+    public CpuWindow(HostProcess host)
+        : this(host.CpuTime)
+    {
+    }
+
     private readonly MachineCpu _machine = MachineCpu.Now();
-    private readonly TimeSpan _host = host.CpuTime();
+    private readonly TimeSpan _host = hostCpu();
     private readonly TimeSpan _bench = Process.GetCurrentProcess().TotalProcessorTime;
     private readonly long _start = Stopwatch.GetTimestamp();
 
@@ -34,9 +39,9 @@ internal sealed class CpuWindow(HostProcess host)
         var machine = MachineCpu.Now();
         var busy = (machine.Busy - _machine.Busy).TotalSeconds;
         var steal = (machine.Steal - _machine.Steal).TotalSeconds;
-        var hostCpu = (host.CpuTime() - _host).TotalSeconds;
+        var hostSeconds = (hostCpu() - _host).TotalSeconds;
         var benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - _bench).TotalSeconds;
-        return new CpuShares(wall, busy / wall, hostCpu / wall, benchCpu / wall, Math.Max(0, busy - hostCpu - benchCpu) / wall, steal / wall);
+        return new CpuShares(wall, busy / wall, hostSeconds / wall, benchCpu / wall, Math.Max(0, busy - hostSeconds - benchCpu) / wall, steal / wall);
     }
 }
 

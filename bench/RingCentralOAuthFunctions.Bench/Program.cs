@@ -26,7 +26,7 @@ void Say(string text) => Console.Error.WriteLine($"[bench {total.Elapsed.TotalSe
 await using var ringCentral = await FakeRingCentral.StartNewAsync();
 await using var supabase = await FakeSupabase.StartNewAsync();
 
-// The rig's own cost of the callback's three stages with empty tables (no added delay yet); measured again at the end.
+// The rig's own cost of Complete's upstream stages with empty tables (no added delay yet); measured again at the end.
 var rigAtStart = new List<double>();
 using (var earlyClient = Load.NewClient(8))
 {
@@ -187,63 +187,85 @@ try
     var authUrl = Sum("auth-url");
     var notFound = Sum("404");
 
-    // Callback: valid (code, state) pairs made ahead of the timed phases: auth-url, then the fake's authorize page
-    // (302 to our callback with code and state; the redirect is not followed).
+    // The connect, as it is since issue 9: the Callback only checks the state and seals a ticket (no upstream call);
+    // Complete (POST with the ticket and the same user's token) exchanges the code and saves. Valid pairs (callback URL
+    // with code and state, and the user's token) are made ahead of the timed phases: auth-url, then the fake's authorize
+    // page (its 302 to our callback is kept, not followed). A ticket lives 2 minutes: each Complete follows its Callback.
     const int warmConcurrent = 160, warmSequential = 32;
     var warmCallbacks = warmConcurrent + warmSequential;
     var pairCount = warmCallbacks + o.Callbacks + o.ConcurrentCallbacks;
-    Say($"making {pairCount} (code, state) pairs");
-    var pairs = new string[pairCount];
-    await Load.ForEachAsync(Enumerable.Range(0, pairCount).ToArray(), 32, async i =>
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ringcentral/auth-url");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", supabase.MintAccessToken(Guid.NewGuid(), $"user{i}@example.test"));
-        using var response = await client.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        using var authorize = await client.GetAsync(json.RootElement.GetProperty("authUrl").GetString());
-        var location = authorize.Headers.Location?.ToString();
-        if (authorize.StatusCode != HttpStatusCode.Redirect || location is null || !location.StartsWith(callbackUrl + "?", StringComparison.Ordinal))
-            throw new InvalidOperationException($"authorize answered {authorize.StatusCode} {location}");
-        pairs[i] = location;
-    });
+    Say($"making {pairCount} connect pairs (auth-url + authorize)");
+    var pairs = new ConnectPair[pairCount];
+    await Load.ForEachAsync(Enumerable.Range(0, pairCount).ToArray(), 32, async i => pairs[i] = await ConnectPair.MakeAsync(client, supabase, callbackUrl, i));
 
+    // Callbacks take pairs in order; Completes take, in order, the pairs whose Callback gave a ticket.
     var nextPair = -1;
-    HttpRequestMessage Callback(long _) => new(HttpMethod.Get, pairs[Interlocked.Increment(ref nextPair)]);
-    static bool Connected(HttpResponseMessage r) => r.Headers.Location?.Query.Contains("status=success", StringComparison.Ordinal) == true;
+    var ticketed = new System.Collections.Concurrent.ConcurrentQueue<ConnectPair>();
+    HttpRequestMessage Callback(long _)
+    {
+        var i = Interlocked.Increment(ref nextPair);
+        return pairs[i].CallbackRequest(i);
+    }
+
+    bool Ticketed(HttpResponseMessage r)
+    {
+        var ticket = ConnectPair.TicketOf(r);
+        if (ticket is null || r.RequestMessage is null || !r.RequestMessage.Options.TryGetValue(ConnectPair.IndexKey, out var i)) return false;
+        pairs[i].Ticket = ticket;
+        ticketed.Enqueue(pairs[i]);
+        return true;
+    }
+
+    HttpRequestMessage Complete(long _) =>
+        ticketed.TryDequeue(out var pair) ? pair.CompleteRequest() : throw new InvalidOperationException("no ticket left for Complete");
 
     using var replayClient = Load.NewClient(64);
     var replay = new UpstreamReplay(ringCentral, supabase, callbackUrl, replayClient);
-    // Warm-up: enough callbacks for the JIT to finish tiering the callback path (it lags on 2 busy cores).
-    await Load.RunAsync("warm-up callback", h, client, c, TimeSpan.FromSeconds(30), warmConcurrent, Callback, HttpStatusCode.Redirect, Connected);
-    await Load.RunAsync("warm-up callback", h, client, 1, TimeSpan.FromSeconds(30), warmSequential, Callback, HttpStatusCode.Redirect, Connected);
+    // Warm-up: enough connects for the JIT to finish tiering both paths (it lags on 2 busy cores).
+    await Load.RunAsync("warm-up callback", h, client, c, TimeSpan.FromSeconds(30), warmConcurrent, Callback, HttpStatusCode.Redirect, Ticketed);
+    await Load.RunAsync("warm-up complete", h, client, c, TimeSpan.FromSeconds(60), warmConcurrent, Complete, HttpStatusCode.OK, ConnectPair.Connected);
+    for (var i = 0; i < warmSequential; i++)
+    {
+        await Load.RunAsync("warm-up callback", h, client, 1, TimeSpan.FromSeconds(30), 1, Callback, HttpStatusCode.Redirect, Ticketed);
+        await Load.RunAsync("warm-up complete", h, client, 1, TimeSpan.FromSeconds(30), 1, Complete, HttpStatusCode.OK, ConnectPair.Connected);
+    }
+
     for (var i = 0; i < 16; i++) await replay.RunOnceAsync();
 
-    // Sequential callbacks, each followed by one replay of the same upstream calls made directly (same conditions over time).
-    Say($"timing {o.Callbacks} sequential callbacks, each followed by a direct replay of its upstream calls");
-    var sequential = new List<PhaseResult>();
+    // Sequential connects (c=1): Callback, then one GET /api/health (the Callback's reference: a request with no upstream
+    // call), then Complete with the Callback's ticket, then one replay of Complete's upstream calls made directly (its
+    // reference). Interleaved, so each pair of figures saw the same machine and the same fake table sizes.
+    Say($"timing {o.Callbacks} sequential connects: callback, health, Complete, direct replay of Complete's upstream calls");
+    var seqCallbacks = new List<PhaseResult>();
+    var seqHealth = new List<PhaseResult>();
+    var seqCompletes = new List<PhaseResult>();
     var floor = new List<double>();
     var sequentialCpu = new CpuWindow(h);
     var seqStart = Stopwatch.GetTimestamp();
     for (var i = 0; i < o.Callbacks && Stopwatch.GetElapsedTime(seqStart) < TimeSpan.FromSeconds(o.CallbackSecondsLimit); i++)
     {
-        sequential.Add(await Load.RunAsync("callback", h, client, 1, TimeSpan.FromSeconds(30), 1, Callback, HttpStatusCode.Redirect, Connected));
+        seqCallbacks.Add(await Load.RunAsync("callback", h, client, 1, TimeSpan.FromSeconds(30), 1, Callback, HttpStatusCode.Redirect, Ticketed));
+        seqHealth.Add(await Load.RunAsync("health", h, client, 1, TimeSpan.FromSeconds(30), 1, Health, HttpStatusCode.OK));
+        seqCompletes.Add(await Load.RunAsync("complete", h, client, 1, TimeSpan.FromSeconds(30), 1, Complete, HttpStatusCode.OK, ConnectPair.Connected));
         floor.Add((await replay.RunOnceAsync()).TotalMilliseconds);
     }
 
-    var seqLatencies = sequential.SelectMany(p => p.LatenciesMs).ToArray();
-    var seqFailed = sequential.Sum(p => p.Failed);
+    var cbLatencies = seqCallbacks.SelectMany(p => p.LatenciesMs).ToArray();
+    var healthLatencies = seqHealth.SelectMany(p => p.LatenciesMs).ToArray();
+    var seqLatencies = seqCompletes.SelectMany(p => p.LatenciesMs).ToArray();
+    var seqFailed = seqCallbacks.Sum(p => p.Failed) + seqHealth.Sum(p => p.Failed) + seqCompletes.Sum(p => p.Failed);
     var sequentialShares = sequentialCpu.Stop();
-    Say("sequential callbacks: " + sequentialShares);
+    Say("sequential connects: " + sequentialShares);
 
-    Say($"timing {o.ConcurrentCallbacks} callbacks at concurrency {c}");
+    Say($"timing {o.ConcurrentCallbacks} callbacks, then as many Completes, at concurrency {c}");
     var concurrentCpu = new CpuWindow(h);
-    var concurrent = await Measure("callback", o.Rounds, () =>
-        Load.RunAsync("callback", h, client, c, TimeSpan.FromSeconds(30), o.ConcurrentCallbacks, Callback, HttpStatusCode.Redirect, Connected));
+    var concurrentCb = await Load.RunAsync("callback", h, client, c, TimeSpan.FromSeconds(30), o.ConcurrentCallbacks, Callback, HttpStatusCode.Redirect, Ticketed);
+    var concurrent = await Measure("complete", o.Rounds, () =>
+        Load.RunAsync("complete", h, client, c, TimeSpan.FromSeconds(60), Math.Min(o.ConcurrentCallbacks, ticketed.Count), Complete, HttpStatusCode.OK, ConnectPair.Connected));
     var concurrentShares = concurrentCpu.Stop();
-    Say("concurrent callbacks: " + concurrentShares);
+    Say("concurrent connects: " + concurrentShares);
 
-    // Control for the line above: the same upstream calls replayed directly at the same concurrency (does the rig itself slow down?).
+    // Control for the line above: Complete's upstream calls replayed directly at the same concurrency (does the rig itself slow down?).
     var concurrentFloor = new System.Collections.Concurrent.ConcurrentBag<double>();
     var concurrentFloorStart = Stopwatch.GetTimestamp();
     await Load.ForEachAsync(Enumerable.Range(0, o.ConcurrentCallbacks / 2).ToArray(), c, async _ => concurrentFloor.Add((await replay.RunOnceAsync()).TotalMilliseconds));
@@ -253,17 +275,20 @@ try
     var finalRss = h.RssBytes();
     await h.StopAsync();
 
-    // The rig's own cost of the three stages (fakes' work at their current table size, loopback HTTP, this client):
-    // the same replay with no added delay, to compare with the same measure taken at the start.
+    // The rig's own cost of Complete's five stages (fakes' work at their current table size, loopback HTTP, this
+    // client): the same replay with no added delay, to compare with the same measure taken at the start.
     ringCentral.AddedDelay = supabase.AddedDelay = TimeSpan.Zero;
     var rigOnly = new List<double>();
     for (var i = 0; i < 100; i++) rigOnly.Add((await replay.RunOnceAsync()).TotalMilliseconds);
 
     // The report.
     var floorArr = floor.ToArray();
-    var nominal = 3 * o.DelayMs;
+    var nominal = UpstreamReplay.Stages * o.DelayMs;
     var ratio = authUrl.Rps / health.Rps;
     double seqP50 = Stats.Percentile(seqLatencies, 50), seqP99 = Stats.Percentile(seqLatencies, 99);
+    double cbP50 = Stats.Percentile(cbLatencies, 50), cbP99 = Stats.Percentile(cbLatencies, 99);
+    double hP50 = Stats.Percentile(healthLatencies, 50), hP99 = Stats.Percentile(healthLatencies, 99);
+    double floorP50 = Stats.Percentile(floorArr, 50), floorP99 = Stats.Percentile(floorArr, 99);
     var startMedian = Stats.Median(startTimes);
     static string Ok(bool met) => met ? "yes" : "**no**";
     static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture) + " MB";
@@ -272,11 +297,14 @@ try
     md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC of {o.Source}; {Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, .NET {Environment.Version}; host GC: {HostGc(o.HostDll, o.HostEnv)}{(o.HostEnv.Count > 0 ? "; host env: " + string.Join(' ', o.HostEnv.Select(e => e.Key + "=" + e.Value)) : "")}.");
     md.AppendLine(CultureInfo.InvariantCulture, $"Upstream delay {o.DelayMs} ms per call; load: {c} concurrent keep-alive connections, {o.Rounds} rounds x {o.PhaseSeconds} s per route; load generator and fakes share the 2 cores with the host.");
     md.AppendLine();
+    md.AppendLine("**Local host**");
+    md.AppendLine();
     md.AppendLine("| Measure | Measured | Compared with | Ratio | Goal | Met |");
     md.AppendLine("|---|---|---|---|---|---|");
     md.AppendLine(CultureInfo.InvariantCulture, $"| POST /api/ringcentral/auth-url throughput (c={c}) | {authUrl.Rps:F0} req/s | GET /api/health: {health.Rps:F0} req/s | {ratio:F2} | >= 0.5 | {Ok(ratio >= 0.5)} |");
-    md.AppendLine(CultureInfo.InvariantCulture, $"| GET callback latency p50 (c=1, n={seqLatencies.Length}) | {seqP50:F1} ms | 3 x {o.DelayMs} ms = {nominal} ms | {seqP50 / nominal:F3} | <= 1.05 | {Ok(seqP50 / nominal <= 1.05)} |");
-    md.AppendLine(CultureInfo.InvariantCulture, $"| GET callback latency p99 (c=1, n={seqLatencies.Length}) | {seqP99:F1} ms | 3 x {o.DelayMs} ms = {nominal} ms | {seqP99 / nominal:F3} | <= 1.05 | {Ok(seqP99 / nominal <= 1.05)} |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| GET callback latency p50 / p99 (c=1, n={cbLatencies.Length}; state check + ticket seal, no upstream call) | {cbP50:F2} / {cbP99:F2} ms | GET /api/health, interleaved: {hP50:F2} / {hP99:F2} ms | {cbP50 / hP50:F2} / {cbP99 / hP99:F2} | | |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| POST Complete latency p50 (c=1, n={seqLatencies.Length}; the connect's upstream work) | {seqP50:F1} ms | its upstream calls replayed directly, interleaved: {floorP50:F1} ms ({UpstreamReplay.Stages} x {o.DelayMs} ms = {nominal} ms) | {seqP50 / floorP50:F3} | | |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| POST Complete latency p99 (c=1, n={seqLatencies.Length}) | {seqP99:F1} ms | replay p99: {floorP99:F1} ms | {seqP99 / floorP99:F3} | | |");
     var baselineText = baselineTimes.Count > 0
         ? $"empty ASP.NET Core app: {Stats.Median(baselineTimes):F2} s (CPU {Stats.Median(baselineCpu):F2} s)"
         : "";
@@ -286,19 +314,19 @@ try
     md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* 404 on an unmapped path (c={c}) | {notFound.Rps:F0} req/s | auth-url / 404: | {authUrl.Rps / notFound.Rps:F2} | | |");
     md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* host CPU per request | auth-url {authUrl.HostCpuUs:F0} µs, health {health.HostCpuUs:F0} µs, 404 {notFound.HostCpuUs:F0} µs | load generator: {authUrl.BenchCpuUs:F0} / {health.BenchCpuUs:F0} / {notFound.BenchCpuUs:F0} µs | {authUrl.HostCpuUs / health.HostCpuUs:F2} (cost auth-url/health) | | |");
     md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* req/s per round (auth-url; health; 404) | {Join(authUrl.PerRound)}; {Join(health.PerRound)}; {Join(notFound.PerRound)} | p50 latency: {authUrl.P50:F2} / {health.P50:F2} / {notFound.P50:F2} ms | | | |");
-    double floorP50 = Stats.Percentile(floorArr, 50), floorP99 = Stats.Percentile(floorArr, 99);
-    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* the callback's upstream calls replayed directly, no service (n={floorArr.Length}, interleaved) | p50 {floorP50:F1} ms, p99 {floorP99:F1} ms | callback minus replay: p50 {seqP50 - floorP50:F1} ms, p99 {seqP99 - floorP99:F1} ms | callback / replay: {seqP50 / floorP50:F3} / {seqP99 / floorP99:F3} | | |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* Complete minus its direct replay (c=1) | p50 {seqP50 - floorP50:F1} ms, p99 {seqP99 - floorP99:F1} ms | callback minus health: p50 {cbP50 - hP50:F2} ms, p99 {cbP99 - hP99:F2} ms | | | |");
     var cf = concurrentFloor.ToArray();
     var ro = rigOnly.ToArray();
-    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* the rig's own cost of the 3 stages: the replay with no added delay | at the start (empty fake tables): p50 {Stats.Median(rigAtStart):F1} ms, p99 {Stats.Percentile(rigAtStart.ToArray(), 99):F1} ms | at the end ({supabase.RowCount(FakeSupabase.TokensTable)} rows per fake table): p50 {Stats.Percentile(ro, 50):F1} ms, p99 {Stats.Percentile(ro, 99):F1} ms | | | |");
-    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* callback at c={c} (n={concurrent.Completed}) | p50 {concurrent.P50:F1} ms, p99 {concurrent.P99:F1} ms, {concurrent.RequestsPerSecond:F0} req/s | host CPU {concurrent.HostCpuMicrosPerRequest:F0} µs/req | {concurrent.P50 / nominal:F3} / {concurrent.P99 / nominal:F3} | | |");
-    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* upstream calls replayed directly at c={c} (n={cf.Length}) | p50 {Stats.Percentile(cf, 50):F1} ms, p99 {Stats.Percentile(cf, 99):F1} ms, {concurrentFloorRps:F0} replays/s | callback / replay at c={c}: | {concurrent.P50 / Stats.Percentile(cf, 50):F3} / {concurrent.P99 / Stats.Percentile(cf, 99):F3} | | |");
-    var failures = health.Failed + authUrl.Failed + notFound.Failed + seqFailed + concurrent.Failed;
+    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* the rig's own cost of Complete's {UpstreamReplay.Stages} stages: the replay with no added delay | at the start (empty fake tables): p50 {Stats.Median(rigAtStart):F1} ms, p99 {Stats.Percentile(rigAtStart.ToArray(), 99):F1} ms | at the end ({supabase.RowCount(FakeSupabase.TokensTable)} rows per fake table): p50 {Stats.Percentile(ro, 50):F1} ms, p99 {Stats.Percentile(ro, 99):F1} ms | | | |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* callback at c={c} (n={concurrentCb.Completed}) | p50 {concurrentCb.P50:F2} ms, p99 {concurrentCb.P99:F2} ms, {concurrentCb.RequestsPerSecond:F0} req/s | host CPU {concurrentCb.HostCpuMicrosPerRequest:F0} µs/req | | | |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* Complete at c={c} (n={concurrent.Completed}) | p50 {concurrent.P50:F1} ms, p99 {concurrent.P99:F1} ms, {concurrent.RequestsPerSecond:F0} req/s | host CPU {concurrent.HostCpuMicrosPerRequest:F0} µs/req | | | |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| *context:* Complete's upstream calls replayed directly at c={c} (n={cf.Length}) | p50 {Stats.Percentile(cf, 50):F1} ms, p99 {Stats.Percentile(cf, 99):F1} ms, {concurrentFloorRps:F0} replays/s | Complete / replay at c={c}: | {concurrent.P50 / Stats.Percentile(cf, 50):F3} / {concurrent.P99 / Stats.Percentile(cf, 99):F3} | | |");
+    var failures = health.Failed + authUrl.Failed + notFound.Failed + seqFailed + concurrentCb.Failed + concurrent.Failed;
     var disturbed = new[] { throughputShares, sequentialShares, concurrentShares }.Max(x => x.Others + x.Steal);
     md.AppendLine();
     if (disturbed > 0.25)
         md.AppendLine(CultureInfo.InvariantCulture, $"**Other processes (or the hypervisor) took up to {disturbed:F2} of the 2 cores during a phase: figures are disturbed; rerun on a quiet machine to compare runs.**").AppendLine();
-    md.AppendLine(CultureInfo.InvariantCulture, $"CPU (average cores in use; 2 exist): throughput phases: {throughputShares}; sequential callbacks: {sequentialShares}; callbacks at c={c}: {concurrentShares}. Load average when the run began: {loadAtStart}.");
+    md.AppendLine(CultureInfo.InvariantCulture, $"CPU (average cores in use; 2 exist): throughput phases: {throughputShares}; sequential connects: {sequentialShares}; connects at c={c}: {concurrentShares}. Load average when the run began: {loadAtStart}.");
     md.AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"Failed requests: {failures}. Benchmark wall time: {total.Elapsed.TotalSeconds:F0} s. Host log: {h.LogPath}.");
 
@@ -364,7 +392,7 @@ internal sealed class BenchOptions
     public long MaxRequestsPerPhase { get; private set; } = 500_000;
     public int Starts { get; private set; } = 5;
     public int Callbacks { get; private set; } = 200;
-    public double CallbackSecondsLimit { get; private set; } = 40;
+    public double CallbackSecondsLimit { get; private set; } = 60;
     public int ConcurrentCallbacks { get; private set; } = 800;
     public Dictionary<string, string> HostEnv { get; } = [];
     public string? PerfDir { get; private set; }
