@@ -119,30 +119,27 @@ public static class ServiceCollectionExtensions
         // The token endpoint is called once per code and never retried: a code is single-use and lives about 60 s.
         // The factory's request loggers are removed from every client: their Trace lines carry the raw apikey and
         // Authorization header values (service-role key, Basic client credentials, access tokens) in structured fields.
-        // Outside the retries, each client records one span and duration point per call (UpstreamCalls) and writes one
-        // line per call that got no answer (UpstreamCallLogging).
+        // Outside the retries, each client records one span and duration point per call and writes one line per call
+        // that got no answer (UpstreamCalls).
         services.AddHttpClient(RingCentralEndpoints.TokenClient, c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers()
-            .AddUpstreamCalls(Upstreams.RingCentral).AddHttpMessageHandler(sp => LogFailures(sp, "RingCentral"));
+            .AddUpstreamCalls(Upstreams.RingCentral);
 
         // Idempotent calls (extension GET, PostgREST selects/upserts/deletes, JWKS) may retry briefly.
-        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddUpstreamCalls(Upstreams.RingCentral).AddHttpMessageHandler(sp => LogFailures(sp, "RingCentral"))
+        services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddUpstreamCalls(Upstreams.RingCentral)
             .AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
-        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest).AddHttpMessageHandler(sp => LogFailures(sp, "Supabase PostgREST"))
+        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest)
             .AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
-        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseJwks).AddHttpMessageHandler(sp => LogFailures(sp, "Supabase JWKS"))
+        services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseJwks)
             .AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
         // Health's background checks: one short try each; a failure is reported by the check itself.
         services.AddHttpClient(DependencyChecks.HttpClientName, c => c.Timeout = DependencyChecks.CallTimeout).RemoveAllLoggers();
     }
 
-    private static UpstreamCallLogging LogFailures(IServiceProvider services, string upstream) =>
-        new(upstream, services.GetRequiredService<ILoggerFactory>().CreateLogger("RingCentralOAuthFunctions.Upstream"));
-
     /// <summary>
     /// ASP.NET Core's "Request starting/finished" lines print the full URL: for the Callback that is the
     /// authorization code and the state: only their warnings are kept. Polly logs every attempt and timeout of every
     /// upstream call with a stack trace (about 90 lines for one request during an outage): it is silenced, and
-    /// <see cref="UpstreamCallLogging"/> and the app's own events say what failed and how, in one line each.
+    /// <see cref="UpstreamCalls"/> and the app's own events say what failed and how, in one line each.
     /// </summary>
     private static void QuietFrameworkLogs(IServiceCollection services) =>
         services.AddLogging(logging => logging

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
@@ -105,17 +106,32 @@ internal static class UpstreamNames
         Upstreams.KeyVault => "KeyVault",
         _ => upstream,
     };
+
+    /// <summary>The name in <c>UpstreamCallFailed</c> lines, as the health checks name the same upstreams.</summary>
+    public static string LogName(string upstream) => upstream switch
+    {
+        Upstreams.RingCentral => "RingCentral",
+        Upstreams.SupabaseRest => "Supabase PostgREST",
+        Upstreams.SupabaseJwks => "Supabase JWKS",
+        Upstreams.KeyVault => "Key Vault",
+        _ => upstream,
+    };
 }
 
 /// <summary>
 /// Outermost handler of each named upstream HTTP client (outside its retries): one span and one duration point per
-/// logical call. The span is named by method and path only; the query string (PostgREST filters) is never read.
+/// logical call, and, when the call ends without an HTTP answer (after the client's retries and timeouts), one
+/// <c>UpstreamCallFailed</c> line saying which upstream, which path and how it failed (timeout, connection refused,
+/// ...), instead of a stack trace per attempt. Calls that got an answer are left to the caller's own line, which has
+/// the status; a call the caller itself cancelled is not a failure. Spans and lines name the method and path only:
+/// the query string (PostgREST filters, user ids) is never read.
 /// </summary>
-internal sealed class UpstreamCallHandler(UpstreamCalls calls, string upstream) : DelegatingHandler
+internal sealed class UpstreamCallHandler(UpstreamCalls calls, string upstream, ILogger logger) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        using var call = calls.Start(upstream, request.Method.Method + " " + (request.RequestUri?.AbsolutePath ?? "/"));
+        var path = request.RequestUri?.AbsolutePath ?? "/";
+        using var call = calls.Start(upstream, request.Method.Method + " " + path);
         try
         {
             var response = await base.SendAsync(request, cancellationToken);
@@ -125,6 +141,8 @@ internal sealed class UpstreamCallHandler(UpstreamCalls calls, string upstream) 
         catch (Exception ex)
         {
             call.Failed(ex, cancellationToken.IsCancellationRequested);
+            if (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
+                Log.UpstreamCallFailed(logger, UpstreamNames.LogName(upstream), request.Method.Method, path, UpstreamFailure.Describe(ex));
             throw;
         }
     }
@@ -132,7 +150,8 @@ internal sealed class UpstreamCallHandler(UpstreamCalls calls, string upstream) 
 
 public static class UpstreamHttpClientBuilderExtensions
 {
-    /// <summary>Times this client's calls as <paramref name="upstream"/>; add it before any retry handler so one span covers all attempts.</summary>
+    /// <summary>Times and reports this client's calls as <paramref name="upstream"/>; add it before any retry handler so one span and one line cover all attempts.</summary>
     public static IHttpClientBuilder AddUpstreamCalls(this IHttpClientBuilder builder, string upstream) =>
-        builder.AddHttpMessageHandler(services => new UpstreamCallHandler(services.GetRequiredService<UpstreamCalls>(), upstream));
+        builder.AddHttpMessageHandler(services => new UpstreamCallHandler(services.GetRequiredService<UpstreamCalls>(), upstream,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("RingCentralOAuthFunctions.Upstream")));
 }
