@@ -18,9 +18,6 @@ public sealed class DisconnectEndpoint(
     Telemetry telemetry,
     ILogger<DisconnectEndpoint> logger)
 {
-    /// <summary>Refresh tokens starting with this are the ERP's shared JWT credentials: not this user's to revoke.</summary>
-    public const string SharedJwtPrefix = "jwt:";
-
     /// <summary>Rounds of read, revoke, conditional delete before a Disconnect that keeps losing to writers gives up (503).</summary>
     public const int MaxAttempts = 3;
 
@@ -48,7 +45,7 @@ public sealed class DisconnectEndpoint(
                 }
 
                 hadConnection |= stored is not null;
-                if (stored is { RefreshToken: { Length: > 0 } refreshToken } && !refreshToken.StartsWith(SharedJwtPrefix, StringComparison.Ordinal))
+                if (stored is { RefreshToken: { Length: > 0 } refreshToken } && TokenRow.IsUsersOwn(refreshToken))
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(OAuth.ConnectFlow.RevokeBudget);

@@ -260,8 +260,7 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, ITokenStore stor
         : Holding.Other;
 
     /// <summary>Shared JWT credentials (<c>jwt:</c>) are not this user's to revoke.</summary>
-    private static bool Revocable(string refreshToken) =>
-        !refreshToken.StartsWith(Endpoints.DisconnectEndpoint.SharedJwtPrefix, StringComparison.Ordinal);
+    private static bool Revocable(string refreshToken) => TokenRow.IsUsersOwn(refreshToken);
 
     /// <summary>
     /// The refresh token this flow's write replaced is no longer stored anywhere, so it is revoked (best effort, off the

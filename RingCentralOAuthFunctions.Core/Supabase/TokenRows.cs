@@ -11,6 +11,12 @@ namespace RingCentralOAuthFunctions.Supabase;
 public sealed record TokenRow(Guid UserId, string RcEmail, string RefreshToken, string? AccessToken, DateTimeOffset? TokenExpiresAt, string? CodeVerifier,
     string? Version = null)
 {
+    /// <summary>A <c>refresh_token</c> starting with this holds the ERP's shared JWT credentials, not a user's token.</summary>
+    public const string SharedJwtPrefix = "jwt:";
+
+    /// <summary>Whether a stored refresh token is this user's own, to revoke when it is replaced or disconnected.</summary>
+    public static bool IsUsersOwn(string refreshToken) => !refreshToken.StartsWith(SharedJwtPrefix, StringComparison.Ordinal);
+
     public override string ToString() => $"TokenRow(user {UserId})";
 }
 
