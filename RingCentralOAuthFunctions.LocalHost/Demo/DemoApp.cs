@@ -47,6 +47,9 @@ public sealed class DemoApp : IAsyncDisposable
             throw new DemoRefusedException(
                 $"demo mode listens on loopback only: --urls must be a single http://127.0.0.1:<port> address (default {DefaultUrl}).");
 
+        // Before anything starts: a port in use is one clear line, not the host's start-up failure with its stack trace.
+        if (!DemoSafety.PortIsFree(baseUrl)) throw new DemoPortInUseException(baseUrl);
+
         var ringCentral = await FakeRingCentral.StartNewAsync();
         var supabase = await FakeSupabase.StartNewAsync();
         WebApplication? app = null;
@@ -125,4 +128,10 @@ public sealed class DemoApp : IAsyncDisposable
         await RingCentral.DisposeAsync();
         await Supabase.DisposeAsync();
     }
+}
+
+/// <summary>The demo's address is taken (another demo, the service, or any other program).</summary>
+public sealed class DemoPortInUseException(string baseUrl) : Exception($"{baseUrl} is already in use.")
+{
+    public string BaseUrl { get; } = baseUrl;
 }

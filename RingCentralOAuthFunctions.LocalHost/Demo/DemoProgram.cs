@@ -18,9 +18,15 @@ public static class DemoProgram
             await error.WriteLineAsync("DEMO mode refused to start: " + refused.Message);
             return RefusedExitCode;
         }
+        catch (DemoPortInUseException inUse)
+        {
+            await error.WriteLineAsync(PortInUseLine(inUse.BaseUrl));
+            return RefusedExitCode;
+        }
         catch (IOException io) when (io.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            await error.WriteLineAsync("DEMO mode could not listen: the address is in use. Choose another port: -- --demo --urls http://127.0.0.1:<port>");
+            // Taken between the check and the start (rare): the host has logged its failure already.
+            await error.WriteLineAsync(PortInUseLine(null));
             return RefusedExitCode;
         }
 
@@ -39,6 +45,11 @@ public static class DemoProgram
 
         return 0;
     }
+
+    /// <summary>The one line printed when the demo's address is taken.</summary>
+    public static string PortInUseLine(string? baseUrl) =>
+        $"DEMO mode could not start: {baseUrl ?? "the address"} is already in use (is the demo or the service running already?). " +
+        "Stop that program, or choose another port: -- --demo --urls http://127.0.0.1:<port>";
 
     /// <summary>The arguments without <see cref="DemoApp.Flag"/>, or null when the flag is absent (the normal service).</summary>
     public static string[]? DemoArguments(string[] args) =>

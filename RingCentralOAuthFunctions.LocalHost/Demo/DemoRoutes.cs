@@ -7,7 +7,7 @@ namespace RingCentralOAuthFunctions.LocalHost.Demo;
 /// The demo ERP's pages and the stand-ins' demo-only calls, on the service's own origin:
 /// <c>/</c> (and <c>/integrations</c>) the Integrations page, <c>/integrations/callback</c> the popup's last stop as
 /// the ERP's, <c>/demo/*</c> their scripts (the front-end module is <c>docs/frontend/ringcentralOAuth.js</c>, copied
-/// into the build output as is), <c>POST /demo/sign-in</c> the Supabase stand-in's sign-in and <c>GET /demo/rows</c>
+/// into the build output as is), <c>/favicon.ico</c> the demo's icon, <c>POST /demo/sign-in</c> the Supabase stand-in's sign-in and <c>GET /demo/rows</c>
 /// its two tables, tokens shortened.
 /// </summary>
 internal static class DemoRoutes
@@ -19,6 +19,8 @@ internal static class DemoRoutes
     {
         ["demo-page.js"] = "text/javascript; charset=utf-8",
         ["callback.js"] = "text/javascript; charset=utf-8",
+        ["app-start.js"] = "text/javascript; charset=utf-8",
+        ["favicon.svg"] = "image/svg+xml",
         ["demo.css"] = "text/css; charset=utf-8",
         ["ringcentralOAuth.js"] = "text/javascript; charset=utf-8",
     };
@@ -33,6 +35,8 @@ internal static class DemoRoutes
         app.MapGet("/", (HttpContext context) => Serve(context, "index.html", "text/html; charset=utf-8"));
         app.MapGet("/integrations", (HttpContext context) => Serve(context, "index.html", "text/html; charset=utf-8"));
         app.MapGet(CallbackPage, (HttpContext context) => Serve(context, "callback.html", "text/html; charset=utf-8"));
+        // The pages name their icon; this answers a browser that asks for the default one anyway (no 404 in its console).
+        app.MapGet("/favicon.ico", (HttpContext context) => Serve(context, "favicon.svg", "image/svg+xml"));
         app.MapGet("/demo/{file}", (HttpContext context, string file) =>
             Assets.TryGetValue(file, out var type) ? Serve(context, file, type) : Results.NotFound());
 

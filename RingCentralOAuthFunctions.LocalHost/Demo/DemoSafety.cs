@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 
 namespace RingCentralOAuthFunctions.LocalHost.Demo;
@@ -26,6 +27,26 @@ public static class DemoSafety
         && IsLoopbackHost(uri.Host)
         && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0
         && !uri.IsDefaultPort;
+
+    /// <summary>
+    /// False when another socket already listens on the port of <paramref name="loopbackUrl"/> (a loopback http URL,
+    /// see <see cref="IsLoopbackHttpUrl"/>): tried by binding it for a moment.
+    /// </summary>
+    public static bool PortIsFree(string loopbackUrl)
+    {
+        var uri = new Uri(loopbackUrl);
+        var address = IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Loopback;
+        try
+        {
+            using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(address, uri.Port));
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+    }
 
     private static bool IsReal(string? value)
     {

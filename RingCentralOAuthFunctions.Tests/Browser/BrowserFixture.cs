@@ -4,7 +4,8 @@ using Microsoft.Playwright;
 namespace RingCentralOAuthFunctions.Tests.Browser;
 
 /// <summary>
-/// One headless Debian Chromium (driven by Playwright's bundled driver, nothing downloaded) and the front-end module
+/// One headless Debian Chromium (driven by Playwright's bundled driver, nothing downloaded), with its popup blocker on
+/// as for the ERP's users, and the front-end module
 /// (served as it is), shared by the tests of a class. Does nothing where the tests are skipped; under <c>REQUIRE_BROWSER=1</c> a
 /// missing prerequisite fails every test with the reason.
 /// </summary>
@@ -12,6 +13,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     private static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+    /// <summary>The switch Playwright adds by default that turns Chromium's popup blocker off.</summary>
+    public const string PopupBlockerOffArg = "--disable-popup-blocking";
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -40,6 +44,9 @@ public sealed class BrowserFixture : IAsyncLifetime
             ExecutablePath = BrowserEnvironment.ChromiumPath,
             Headless = true,
             Args = ChromiumArgs,
+            // Playwright starts Chromium with its popup blocker off; the ERP's users have it on, so the tests do too
+            // (PopupBlockerTests proves it is on).
+            IgnoreDefaultArgs = [PopupBlockerOffArg],
             Timeout = 30_000,
         });
         Directory.CreateDirectory(ScreenshotDirectory);

@@ -117,16 +117,23 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         await using var context = await browser.NewSignedInContextAsync(host.Supabase.MintAccessToken(userId, Email));
         var page = await OpenIntegrationsAsync(context, erp);
 
-        // (b) The user cancels at RingCentral: the popup shows the fixed text; nothing is exchanged or written.
+        // (b) The user cancels at RingCentral: the popup reaches the ERP callback page with the fixed text, and the
+        // opener closes it and shows that text at once; nothing is exchanged or written.
         var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
-        await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=error", StringComparison.Ordinal));
-        await Expect(popup.Locator("#message")).ToHaveTextAsync(CallbackMessages.Cancelled);
-        await popup.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("popup-cancelled") });
+        var popupClosed = ClosedAsync(popup);
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-kind", "refused");
+        await Expect(page.Locator("#result")).ToHaveTextAsync(CallbackMessages.Cancelled);
+        await popupClosed.WaitAsync(TimeSpan.FromSeconds(10));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("erp-cancelled") });
         Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
         Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
         Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.ConnectionsTable));
 
-        // The user closes the popup: the opener notices (popup.closed polling) and reloads the status.
+        // The user closes the popup on RingCentral's sign-in page: "closed", and the status is reloaded.
+        host.RingCentral.AuthorizeError = null;
+        host.RingCentral.InteractiveConsent = true;
+        popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
+        await popup.WaitForURLAsync(url => url.StartsWith(host.RingCentral.Url + "/restapi/oauth/authorize?", StringComparison.Ordinal));
         await popup.CloseAsync();
         await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "closed");
         await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
@@ -204,18 +211,18 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     /// <summary>Our service (B) sending the popup back to <paramref name="erp"/>'s callback page and allowing only its origin.</summary>
-    private static async Task<ServiceHost> StartServiceForAsync(StandInErp erp)
+    internal static async Task<ServiceHost> StartServiceForAsync(StandInErp erp, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
         {
             ["OAuth:AppRedirectUrl"] = erp.CallbackUrl,
             ["Cors:AllowedOrigins"] = erp.Url,
-        });
+        }, configure);
         erp.ServiceBaseUrl = host.BaseUrl;
         return host;
     }
 
-    private static async Task<IPage> OpenIntegrationsAsync(IBrowserContext context, StandInErp erp)
+    internal static async Task<IPage> OpenIntegrationsAsync(IBrowserContext context, StandInErp erp)
     {
         var page = await context.NewPageAsync();
         await page.GotoAsync(erp.Url + "/");
@@ -233,7 +240,7 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         return urls;
     }
 
-    private static Task ClosedAsync(IPage page)
+    internal static Task ClosedAsync(IPage page)
     {
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         page.Close += (_, _) => closed.TrySetResult();

@@ -105,8 +105,10 @@ internal sealed class StandInErp : IAsyncDisposable
               <h2>RingCentral</h2>
               <p id="status">Loading...</p>
               <button id="connect" class="primary">Connect</button>
+              <button id="connect-tab">Connect in this tab</button>
               <button id="disconnect">Disconnect</button>
               <p id="result" role="status"></p>
+              <p id="event"></p>
             </section>
           </main>
           <script type="module">
@@ -117,8 +119,22 @@ internal sealed class StandInErp : IAsyncDisposable
               getAccessToken: async () => window.__session?.access_token,
               window,
             });
+            // As the top of the ERP's main.tsx: on every page load (here: nothing to resume, it resolves null).
+            const resumed = ringCentral.resumeAfterRedirect();
             const status = document.getElementById("status");
             const result = document.getElementById("result");
+            const eventInfo = document.getElementById("event");
+
+            // As the guide says: statuses reload on the module's event (after Complete), not on the popup's oauth-success.
+            window.addEventListener("ringcentral-oauth", async (event) => {
+              eventInfo.dataset.outcome = event.detail.outcome;
+              eventInfo.textContent = `Connect ended: ${event.detail.outcome}`;
+              try {
+                eventInfo.dataset.status = (await ringCentral.getStatus()).status;
+              } catch {
+                eventInfo.dataset.status = "unknown";
+              }
+            });
 
             function showError(error) {
               result.dataset.kind = error instanceof RingCentralOAuthError ? error.kind : "unknown";
@@ -152,6 +168,16 @@ internal sealed class StandInErp : IAsyncDisposable
               await reloadStatus();
             });
 
+            document.getElementById("connect-tab").addEventListener("click", async () => {
+              delete result.dataset.kind;
+              result.textContent = "Going to RingCentral...";
+              try {
+                await ringCentral.connectInThisTab();
+              } catch (error) {
+                showError(error);
+              }
+            });
+
             document.getElementById("disconnect").addEventListener("click", async () => {
               try {
                 await ringCentral.disconnect();
@@ -163,6 +189,7 @@ internal sealed class StandInErp : IAsyncDisposable
             });
 
             await reloadStatus();
+            document.body.dataset.resumed = String(await resumed);
             document.body.dataset.ready = "true";
           </script>
         </body>
@@ -170,10 +197,14 @@ internal sealed class StandInErp : IAsyncDisposable
         """;
 
     /// <summary>
-    /// The popup's last stop, as the ERP's (unchanged by issue 9): success posts <c>oauth-success</c> to the opener
-    /// with target <c>"*"</c> and closes after 1.5 s, or with no opener goes to <c>/integrations</c> after 2 s; error
-    /// shows <c>message</c>. It never rewrites its URL, so the opener can read <c>#ticket=</c> from it. The script is
-    /// the demo's (<c>RingCentralOAuthFunctions.LocalHost/Demo/Pages/callback.js</c>): one copy of that behaviour.
+    /// The popup's last stop, as the ERP's (unchanged): success posts <c>oauth-success</c> to the opener with target
+    /// <c>"*"</c> and closes after 1.5 s, or with no opener navigates client-side to <c>/integrations</c> after 2 s;
+    /// error shows <c>message</c> and posts nothing. It never rewrites its URL, so the opener can read
+    /// <c>#ticket=</c> from it. The script is the demo's (<c>RingCentralOAuthFunctions.LocalHost/Demo/Pages/callback.js</c>):
+    /// one copy of that behaviour. Before it, as the top of the ERP's <c>main.tsx</c>, the app start calls
+    /// <c>resumeAfterRedirect()</c>. The ERP is one document whose router renders the next route in place; these
+    /// pages are separate documents, so the "router" here keeps this one until the app's start-up work has settled
+    /// (as the ERP's document stays) and then loads the new route's page.
     /// </summary>
     private static readonly string CallbackPage = $$"""
         <!doctype html>
@@ -182,13 +213,33 @@ internal sealed class StandInErp : IAsyncDisposable
           <meta charset="utf-8">
           <title>Connecting - stand-in ERP</title>
           {{Style}}
+          <script src="/env.js"></script>
+          <script type="module">
+            import { createRingCentralOAuth } from "/ringcentralOAuth.js";
+
+            const ringCentral = createRingCentralOAuth({
+              baseUrl: window.__env.VITE_RINGCENTRAL_OAUTH_BASE_URL,
+              getAccessToken: async () => window.__session?.access_token,
+              window,
+            });
+            const resumed = ringCentral.resumeAfterRedirect();
+            resumed.then(
+              (outcome) => { document.body.dataset.resumed = String(outcome); },
+              (error) => { document.body.dataset.resumed = "error:" + error.kind; });
+
+            window.addEventListener("popstate", async () => {
+              if (location.pathname === "/integrations/callback") return;
+              await resumed.catch(() => {});
+              location.reload();
+            });
+          </script>
         </head>
         <body>
           <section class="outcome" id="outcome">
             <h1 id="title">Connecting...</h1>
             <p id="message"></p>
           </section>
-          <script src="/callback.js"></script>
+          <script defer src="/callback.js"></script>
         </body>
         </html>
         """;

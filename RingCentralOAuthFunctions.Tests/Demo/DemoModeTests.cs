@@ -31,6 +31,43 @@ public sealed class DemoModeTests
         Assert.False(Listening(port));
     }
 
+    /// <summary>As a person runs it (<c>dotnet run ... -- --demo</c>), on a port another program holds.</summary>
+    [Fact]
+    public async Task A_port_in_use_prints_one_clear_line_and_exits_2_without_a_stack_trace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+        var workDir = Directory.CreateTempSubdirectory("demo-port-"); // no local.settings.json there
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(DotnetHost())
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workDir.FullName,
+            };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "RingCentralOAuthFunctions.LocalHost.dll"), "--demo", "--urls", url })
+                start.ArgumentList.Add(arg);
+            foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.Contains("__", StringComparison.Ordinal)).ToList())
+                start.Environment.Remove(name);
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90))) await process.WaitForExitAsync(timeout.Token);
+
+            Assert.Equal(DemoProgram.RefusedExitCode, process.ExitCode);
+            Assert.Equal(DemoProgram.PortInUseLine(url), (await stderr).Trim());
+            Assert.Equal("", (await stdout).Trim());
+        }
+        finally
+        {
+            workDir.Delete(recursive: true);
+        }
+    }
+
+    private static string DotnetHost() =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
     [Theory]
     [InlineData("http://0.0.0.0:7071")]
     [InlineData("http://192.168.10.20:7071")]

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Microsoft.Playwright;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.LocalHost.Demo;
+using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.Tests.Browser;
 using static Microsoft.Playwright.Assertions;
 
@@ -8,7 +10,8 @@ namespace RingCentralOAuthFunctions.Tests.Demo;
 
 /// <summary>
 /// The demo page in Chromium, as a person uses it: sign in as an ERP user, connect RingCentral through the stand-in's
-/// consent page, see the rows; then the attack panel: open a colleague's link and watch it refused.
+/// consent page, see the rows; then the attack panel: open a colleague's link and watch it refused. On a phone-sized
+/// screen: a same-tab connect, no horizontal scrolling, no failed request (the icon), Disconnect only when connected.
 /// </summary>
 public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
@@ -88,5 +91,87 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         Assert.Null(demo.Supabase.Row(FakeSupabase.ConnectionsTable, DemoUsers.Ivy.Id));
         Assert.Equal(hanksRefreshToken, (string?)demo.Supabase.Row(FakeSupabase.TokensTable, DemoUsers.Hank.Id)!["refresh_token"]);
         Assert.Null(demo.Supabase.Row(FakeSupabase.ConnectionsTable, DemoUsers.Hank.Id));
+    }
+
+    [BrowserFact]
+    public async Task At_375_px_a_same_tab_connect_fits_the_screen_with_no_failed_request_and_disconnect_only_when_connected()
+    {
+        await using var demo = await DemoHost.StartAsync();
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 375, Height = 812 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2,
+        });
+        context.SetDefaultTimeout(10_000);
+        var failed = new ConcurrentQueue<string>();
+        context.Response += (_, response) =>
+        {
+            if (response.Status >= 400 && response.Url.StartsWith(demo.BaseUrl, StringComparison.Ordinal)) failed.Enqueue($"{response.Status} {response.Url}");
+        };
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(demo.BaseUrl + "/");
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await page.Locator("#sign-in-hank").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+        await Expect(page.Locator("#disconnect")).ToBeHiddenAsync();
+        await AssertFitsAsync(page);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-375px-signed-in"), FullPage = true });
+
+        // Same tab: the consent page in this tab, then the ERP callback page finishes it (resumeAfterRedirect) and
+        // goes back to the Integrations page, which shows how it ended.
+        await page.Locator("#connect-tab").ClickAsync();
+        await page.WaitForURLAsync(url => url.StartsWith(demo.RingCentral.Url + "/restapi/oauth/authorize?", StringComparison.Ordinal));
+        await page.Locator($"input[name=account][value='{DemoUsers.Hank.Email}']").CheckAsync();
+        await page.Locator("#allow").ClickAsync();
+        await page.WaitForURLAsync(url => url.StartsWith(demo.BaseUrl + "/integrations/callback?status=success", StringComparison.Ordinal));
+        await AssertFitsAsync(page);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-375px-callback") });
+        await page.WaitForURLAsync(demo.BaseUrl + "/integrations", new() { Timeout = 20_000 });
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
+        await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {DemoUsers.Hank.Email}");
+        await Expect(page.Locator("#disconnect")).ToBeVisibleAsync();
+        await Expect(page.Locator("#rows-hank-tokens")).ToHaveAttributeAsync("data-stored", "true");
+        await AssertFitsAsync(page);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-375px-connected"), FullPage = true });
+        Assert.NotNull(demo.Supabase.Row(FakeSupabase.TokensTable, DemoUsers.Hank.Id));
+
+        await page.Locator("#disconnect").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+        await Expect(page.Locator("#disconnect")).ToBeHiddenAsync();
+        Assert.Empty(failed);
+    }
+
+    [BrowserFact]
+    public async Task Deny_in_the_popup_shows_the_reason_at_once_and_closes_the_popup()
+    {
+        await using var demo = await DemoHost.StartAsync();
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
+        context.SetDefaultTimeout(10_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(demo.BaseUrl + "/");
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await page.Locator("#sign-in-ivy").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
+
+        var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        popup.Close += (_, _) => closed.TrySetResult();
+        await popup.Locator("#deny").ClickAsync();
+
+        // Nobody closes the popup: the page sees the ERP callback page's error, closes the popup and shows the reason.
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-kind", "refused");
+        await Expect(page.Locator("#result")).ToHaveTextAsync(CallbackMessages.Cancelled);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-deny") });
+        Assert.Empty(demo.RingCentral.Issued);
+        Assert.Null(demo.Supabase.Row(FakeSupabase.TokensTable, DemoUsers.Ivy.Id));
+    }
+
+    /// <summary>Nothing wider than the screen: the page does not scroll sideways.</summary>
+    private static async Task AssertFitsAsync(IPage page)
+    {
+        var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
+        var (scrollWidth, clientWidth) = (widths[0], widths[1]);
+        Assert.True(scrollWidth <= clientWidth, $"{page.Url} is {scrollWidth} px wide in a {clientWidth} px viewport");
     }
 }

@@ -1,7 +1,8 @@
 // The popup's last stop, behaving exactly as the ERP's /integrations/callback page: on status=success it shows
 // "Connected as {email}!" (or "Connected!"), posts {type: "oauth-success"} to its opener with target "*" and closes
-// itself after 1.5 s; with no opener it navigates to /integrations after 2 s. On status=error it shows `message`
-// (or "Connection failed"). It never rewrites its own URL, so the opener can read the popup's location.
+// itself after 1.5 s; with no opener it navigates client-side (as React Router does: history.pushState, then the app
+// renders the new route) to /integrations after 2 s. On status=error it shows `message` (or "Connection failed") and
+// posts nothing. It never rewrites its own URL, so the opener can read the popup's location.
 (function () {
   const query = new URLSearchParams(window.location.search);
   const outcome = document.getElementById("outcome");
@@ -16,7 +17,10 @@
       window.opener.postMessage({ type: "oauth-success" }, "*");
       setTimeout(() => window.close(), 1500);
     } else {
-      setTimeout(() => { window.location.href = "/integrations"; }, 2000);
+      setTimeout(() => {
+        window.history.pushState(null, "", "/integrations");
+        window.dispatchEvent(new PopStateEvent("popstate", { state: null }));
+      }, 2000);
     }
   } else if (query.get("status") === "error") {
     outcome.className = "outcome error";

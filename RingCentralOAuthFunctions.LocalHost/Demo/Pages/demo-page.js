@@ -15,6 +15,9 @@ let users = [];
 const baseUrl = window.location.origin;
 
 const ringCentral = createRingCentralOAuth({ baseUrl, getAccessToken: async () => session?.accessToken, window });
+// As the top of the ERP's main.tsx, on every page load. On this page there is nothing to resume (it resolves null);
+// the callback page's app start (app-start.js) finishes a same-tab connect and leaves its outcome for this page.
+void ringCentral.resumeAfterRedirect();
 
 async function postJson(url, body) {
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -48,8 +51,11 @@ async function reloadStatus() {
     const s = await ringCentral.getStatus();
     status.dataset.status = s.status;
     status.textContent = s.status === "connected" ? `Connected as ${s.email}` : s.status === "error" ? `Error: ${s.error}` : "Not connected";
+    // Disconnect only when there is a connection to remove (an "error" status is a stored connection that fails).
+    $("disconnect").hidden = s.status === "not_connected";
   } catch (error) {
     status.dataset.status = "unknown";
+    $("disconnect").hidden = true;
     status.textContent = "Status unavailable";
     showError($("result"), error);
   }
@@ -123,6 +129,7 @@ function render() {
   $("signin-buttons").hidden = signedIn;
   $("sign-out").hidden = !signedIn;
   $("integration-card").hidden = !signedIn;
+  if (!signedIn) $("disconnect").hidden = true;
   $("attack-card").hidden = !signedIn;
   for (const el of document.querySelectorAll(".me-name")) el.textContent = session?.name ?? "me";
   for (const el of document.querySelectorAll(".other-name")) el.textContent = otherUser()?.name ?? "the other user";
@@ -135,18 +142,42 @@ async function afterSessionChange() {
   await Promise.all([reloadStatus(), reloadRows()]);
 }
 
+// Every connect that settles (popup, same tab, the attack panel's) is announced after Complete: reload then.
+window.addEventListener("ringcentral-oauth", () => Promise.all([reloadStatus(), reloadRows()]));
+
 $("connect").addEventListener("click", async () => {
   const result = $("result");
   clearResult(result, "Connecting...");
   try {
+    // Called first thing in the click: the popup opens at once, before the service has answered.
     const outcome = await ringCentral.connect();
     result.dataset.outcome = outcome;
     result.textContent = outcome === "success" ? "RingCentral connected." : `Popup ended: ${outcome}.`;
   } catch (error) {
     showError(result, error);
   }
-  await Promise.all([reloadStatus(), reloadRows()]);
 });
+
+$("connect-tab").addEventListener("click", async () => {
+  const result = $("result");
+  clearResult(result, "Going to RingCentral in this tab...");
+  try {
+    await ringCentral.connectInThisTab();
+  } catch (error) {
+    showError(result, error);
+  }
+});
+
+/** How a same-tab connect ended, left by the callback page's app start (app-start.js). */
+function showLastOutcome() {
+  const last = JSON.parse(sessionStorage.getItem("demo-last-outcome") ?? "null");
+  sessionStorage.removeItem("demo-last-outcome");
+  if (!last) return;
+  const result = $("result");
+  clearResult(result, last.text);
+  if (last.outcome) result.dataset.outcome = last.outcome;
+  if (last.kind) result.dataset.kind = last.kind;
+}
 
 $("disconnect").addEventListener("click", async () => {
   const result = $("result");
@@ -230,7 +261,6 @@ $("attack-open").addEventListener("click", async () => {
       result.textContent = `Refused by the service (HTTP 403): ${error.message} Nothing was exchanged or stored.`;
     }
   }
-  await Promise.all([reloadStatus(), reloadRows()]);
 });
 
 $("rows-reload").addEventListener("click", reloadRows);
@@ -249,4 +279,5 @@ $("signin-buttons").replaceChildren(...users.map((user) => {
   return button;
 }));
 await afterSessionChange();
+showLastOutcome();
 document.body.dataset.ready = "true";
