@@ -201,8 +201,8 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
 
         // As the ERP's page: no opener, so after 2 s it goes to /integrations, and the ticket is gone with the fragment.
         await tab.WaitForURLAsync(erp.Url + "/integrations", new PageWaitForURLOptions { Timeout = 10_000 });
+        await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true"); // the Integrations page has loaded
         Assert.Equal("", await tab.EvaluateAsync<string>("() => location.hash"));
-        await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
 
         Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
         Assert.Empty(host.Supabase.RequestsTo("POST", "/rest/v1/"));

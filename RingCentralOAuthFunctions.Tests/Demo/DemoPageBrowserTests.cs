@@ -123,8 +123,6 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         await page.Locator($"input[name=account][value='{DemoUsers.Hank.Email}']").CheckAsync();
         await page.Locator("#allow").ClickAsync();
         await page.WaitForURLAsync(url => url.StartsWith(demo.BaseUrl + "/integrations/callback?status=success", StringComparison.Ordinal));
-        await AssertFitsAsync(page);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-375px-callback") });
         await page.WaitForURLAsync(demo.BaseUrl + "/integrations", new() { Timeout = 20_000 });
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
@@ -138,6 +136,12 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         await page.Locator("#disconnect").ClickAsync();
         await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
         await Expect(page.Locator("#disconnect")).ToBeHiddenAsync();
+
+        // The ERP callback page too (its error state stays on screen).
+        await page.GotoAsync(demo.BaseUrl + "/integrations/callback?status=error&message=" + Uri.EscapeDataString(CallbackMessages.Cancelled));
+        await Expect(page.Locator("#message")).ToHaveTextAsync(CallbackMessages.Cancelled);
+        await AssertFitsAsync(page);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-375px-callback-error") });
         Assert.Empty(failed);
     }
 
