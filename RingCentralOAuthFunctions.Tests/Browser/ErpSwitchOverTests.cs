@@ -260,6 +260,20 @@ public sealed class ErpSwitchOverTests(BrowserFixture browser, ITestOutputHelper
         output.WriteLine("MEASURED click -> window.open called / returned (in page), five connects: " + string.Join(", ", opens.Select(o => $"{o.Called:F1}/{o.Ms:F1}")) + " ms");
     }
 
+    [BrowserFact]
+    public async Task Without_the_service_s_address_connect_opens_no_popup_and_says_not_configured()
+    {
+        await using var erp = await StandInErp.StartAsync(browser.ModuleJavaScript); // ServiceBaseUrl left unset
+        await using var context = await browser.NewSignedInContextAsync("any.token");
+        var page = await PopupFlowTests.OpenIntegrationsAsync(context, erp);
+
+        await page.Locator("#connect").ClickAsync();
+
+        await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-kind", "not_configured");
+        await Expect(page.Locator("#event")).ToHaveAttributeAsync("data-outcome", "not_configured");
+        Assert.Single(context.Pages);
+    }
+
     private sealed record Recorded(string Kind, string Href, long At, string? Outcome);
 
     /// <summary>One <c>window.open</c>: <paramref name="Called"/> ms after the click it was called, <paramref name="Ms"/> ms after the click it returned.</summary>

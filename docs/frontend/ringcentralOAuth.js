@@ -156,6 +156,11 @@ export function createRingCentralOAuth(options) {
   /** @type {{ popup: Window; outcome: Promise<ConnectOutcome> } | null} */
   let pending = null;
 
+  /** @returns {string} The service's base URL without trailing slashes; empty when the ERP was built without it. */
+  function configuredBaseUrl() {
+    return (options.baseUrl ?? "").trim().replace(/\/+$/, "");
+  }
+
   /**
    * @param {"GET" | "POST"} method
    * @param {string} route
@@ -163,7 +168,7 @@ export function createRingCentralOAuth(options) {
    * @returns {Promise<Record<string, unknown>>}
    */
   async function call(method, route, payload) {
-    const baseUrl = (options.baseUrl ?? "").trim().replace(/\/+$/, "");
+    const baseUrl = configuredBaseUrl();
     if (!baseUrl) throw new RingCentralOAuthError("not_configured", ringCentralOAuthMessages.notConfigured);
 
     const token = await options.getAccessToken();
@@ -408,6 +413,8 @@ export function createRingCentralOAuth(options) {
 
     // A popup gets a copy of this tab's sessionStorage: a leftover same-tab marker must not go with it.
     forgetSameTabConnect();
+    // Nothing to open when the ERP was built without the service's address.
+    if (!configuredBaseUrl()) return announced(Promise.reject(new RingCentralOAuthError("not_configured", ringCentralOAuthMessages.notConfigured)));
     // Synchronously, inside the click: the browser allows a popup only shortly after the user's gesture.
     const popup = win.open("about:blank", popupName, popupFeatures);
     if (!popup) return announced(Promise.reject(new RingCentralOAuthError("popup_blocked", ringCentralOAuthMessages.popupBlocked)));
