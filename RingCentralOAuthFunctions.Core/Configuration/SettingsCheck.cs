@@ -80,7 +80,36 @@ public sealed partial class SettingsCheck(
             }
         }
 
+        CheckSyncStaleAfter(problems, ringCentral.Value.SyncStaleAfter);
+        await CheckSharedJwtAsync(problems, secrets, cancellationToken);
         return problems;
+    }
+
+    private static void CheckSyncStaleAfter(List<SettingProblem> problems, string? value)
+    {
+        if (IsPlaceholder(value)) problems.Add(new(SyncStaleness.SettingName, Placeholder));
+        else if (SyncStaleness.Parse(value) is null) problems.Add(new(SyncStaleness.SettingName, SyncStaleness.Malformed));
+    }
+
+    /// <summary>The shared JWT credential is all three settings or none: a partial one is named, not silently ignored.</summary>
+    private static async Task CheckSharedJwtAsync(List<SettingProblem> problems, ISecretSource secrets, CancellationToken cancellationToken)
+    {
+        var missing = new List<AppSecret>();
+        foreach (var secret in AppSecret.SharedJwtCredential)
+        {
+            try
+            {
+                if ((await secrets.GetAsync(secret, cancellationToken)).IsMissing) missing.Add(secret);
+            }
+            catch (SecretUnavailableException)
+            {
+                return; // already named above
+            }
+        }
+
+        if (missing.Count is > 0 and < 3)
+            foreach (var secret in missing)
+                problems.Add(new(secret.DisplayName, "missing: the shared JWT credential needs RingCentral:SharedJwt, SharedJwtClientId and SharedJwtClientSecret together (or none of them)"));
     }
 
     /// <summary>A value copied from <c>local.settings.sample.json</c> or <c>infra/main.bicepparam</c> without filling it in.</summary>
