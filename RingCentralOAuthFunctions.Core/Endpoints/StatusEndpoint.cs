@@ -141,7 +141,7 @@ public sealed class StatusEndpoint(
             return await ReadRowsAsync(user.Id, cancellationToken) is { } rows ? new SharedOutcome(RowsNow: rows) : new SharedOutcome(Unavailable: true);
 
         // Like a connect, the connection row starts the sync clock (the edge function writes none here, so its next
-        // answer would be the staleness error until the sync job ran, and that job only visits users with a row).
+        // answer would be the staleness error until the sync job has run).
         // Not cancelled with the request: the token row is already stored, and its connection row should follow it.
         var now = time.GetUtcNow();
         try
