@@ -81,9 +81,23 @@ public sealed partial class SettingsCheck(
         }
 
         CheckSyncStaleAfter(problems, ringCentral.Value.SyncStaleAfter);
+        return problems;
+    }
+
+    /// <summary>
+    /// Problems that switch an optional feature off without stopping the service (the routes keep answering; Health
+    /// names them and answers 503, so monitoring sees them): a partial shared JWT credential, which Status then does not
+    /// use. Adding the three secrets to a live vault one by one must not take every route down meanwhile.
+    /// </summary>
+    public async Task<IReadOnlyList<SettingProblem>> FindFeatureProblemsAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<SettingProblem>();
         await CheckSharedJwtAsync(problems, secrets, cancellationToken);
         return problems;
     }
+
+    public const string PartialSharedJwt =
+        "missing: the shared JWT credential needs RingCentral:SharedJwt, SharedJwtClientId and SharedJwtClientSecret together (or none); Status does not use it until then";
 
     private static void CheckSyncStaleAfter(List<SettingProblem> problems, string? value)
     {
@@ -103,13 +117,13 @@ public sealed partial class SettingsCheck(
             }
             catch (SecretUnavailableException)
             {
-                return; // already named above
+                return; // named by FindProblemsAsync
             }
         }
 
         if (missing.Count is > 0 and < 3)
             foreach (var secret in missing)
-                problems.Add(new(secret.DisplayName, "missing: the shared JWT credential needs RingCentral:SharedJwt, SharedJwtClientId and SharedJwtClientSecret together (or none of them)"));
+                problems.Add(new(secret.DisplayName, PartialSharedJwt));
     }
 
     /// <summary>A value copied from <c>local.settings.sample.json</c> or <c>infra/main.bicepparam</c> without filling it in.</summary>

@@ -181,4 +181,8 @@ internal static partial class Log
 
     public static void UserEmailLookupFailed(ILogger logger, Guid userId, int? httpStatus) =>
         UserEmailLookupFailedLine(logger, userId, httpStatus is null ? NoAnswer : Status(httpStatus));
+
+    [LoggerMessage(EventId = 1315, EventName = "FeatureSettingProblem", Level = LogLevel.Warning,
+        Message = "Setting {SettingName} is {Problem}. The rest of the service works; Health answers 503 until it is fixed")]
+    public static partial void FeatureSettingProblem(ILogger logger, string settingName, string problem);
 }

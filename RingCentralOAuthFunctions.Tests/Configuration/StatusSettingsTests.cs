@@ -3,7 +3,10 @@ using RingCentralOAuthFunctions.Configuration;
 
 namespace RingCentralOAuthFunctions.Tests.Configuration;
 
-/// <summary>Status's settings: <c>RingCentral:SyncStaleAfter</c>, and the shared JWT credential as all three settings or none.</summary>
+/// <summary>
+/// Status's settings: <c>RingCentral:SyncStaleAfter</c> (malformed = a setting problem, like any other), and the shared
+/// JWT credential as all three settings or none (a partial set switches the feature off and Health names it).
+/// </summary>
 public sealed class StatusSettingsTests
 {
     private static Dictionary<string, string?> Good() => new()
@@ -47,13 +50,25 @@ public sealed class StatusSettingsTests
         };
         all[left] = null;
 
-        var problems = await ProblemsWith([.. all.Select(kv => (kv.Key, kv.Value))]);
+        var values = Good();
+        foreach (var (key, value) in all) values[key] = value;
+        var check = SettingsCheckTests.Check(values);
 
-        var problem = Assert.Single(problems);
+        Assert.Empty(await check.FindProblemsAsync(default)); // the service keeps answering
+        var problem = Assert.Single(await check.FindFeatureProblemsAsync(default)); // Health names it
         Assert.Equal(left, problem.Name);
         Assert.StartsWith("missing", problem.Problem);
         Assert.DoesNotContain("secret-signature", problem.Problem);
         Assert.DoesNotContain("jwt-secret-value", problem.Problem);
+    }
+
+    [Fact]
+    public async Task No_or_all_shared_jwt_settings_are_no_feature_problem()
+    {
+        Assert.Empty(await SettingsCheckTests.Check(Good()).FindFeatureProblemsAsync(default));
+        var all = Good();
+        (all["RingCentral:SharedJwt"], all["RingCentral:SharedJwtClientId"], all["RingCentral:SharedJwtClientSecret"]) = (Jwt, "jwt-client", "jwt-secret-value");
+        Assert.Empty(await SettingsCheckTests.Check(all).FindFeatureProblemsAsync(default));
     }
 
     [Fact]

@@ -125,6 +125,28 @@ public sealed class SharedJwtFaultTests
     }
 
     [Fact]
+    public async Task A_partial_shared_jwt_credential_leaves_the_service_up_calls_no_ringcentral_and_is_named_by_health()
+    {
+        var settings = SharedJwtSettings.With();
+        settings["RingCentral:SharedJwtClientSecret"] = null;
+        await using var host = await ServiceHost.StartAsync(settings);
+        var user = Guid.NewGuid();
+
+        Assert.Equal((HttpStatusCode.OK, NotConnected), await host.StatusAsync(user, host.RingCentral.SharedJwtEmail));
+        Assert.Empty(host.RingCentral.Requests);
+        using (var authUrl = await host.Client.SendAsync(host.Authorized(HttpMethod.Post, "/api/ringcentral/auth-url", host.Supabase.MintAccessToken(user))))
+            Assert.Equal(HttpStatusCode.OK, authUrl.StatusCode);
+
+        using var health = await host.Client.GetAsync("/api/health");
+        var text = await health.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("RingCentral:SharedJwtClientSecret", text);
+        Assert.DoesNotContain(FakeRingCentral.SharedJwt, text);
+        Assert.DoesNotContain(FakeRingCentral.JwtClientId, text);
+        Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Name == "FeatureSettingProblem");
+    }
+
+    [Fact]
     public async Task A_leftover_connection_row_keeps_its_config_keys_when_the_shared_jwt_connects()
     {
         await using var host = await StartAsync();
