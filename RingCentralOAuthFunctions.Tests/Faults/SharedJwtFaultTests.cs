@@ -146,6 +146,21 @@ public sealed class SharedJwtFaultTests
         Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Name == "FeatureSettingProblem");
     }
 
+    [Theory]
+    [InlineData(200, """{"id":101,"name":"shared.line@rebar.test"}""")] // a name that looks like the email is not the email
+    [InlineData(401, """{"errorCode":"OAU-213"}""")]
+    public async Task An_extension_without_a_contact_email_connects_no_one(int status, string body)
+    {
+        await using var host = await StartAsync();
+        var user = Guid.NewGuid();
+        host.RingCentral.Inject(FakeRingCentral.ExtensionRoute, new Fault(status, body));
+
+        Assert.Equal((HttpStatusCode.OK, NotConnected), await host.StatusAsync(user, host.RingCentral.SharedJwtEmail));
+
+        Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, user));
+        Assert.Equal(1, Lines(host, "SharedJwtUnavailable"));
+    }
+
     [Fact]
     public async Task A_leftover_connection_row_keeps_its_config_keys_when_the_shared_jwt_connects()
     {
