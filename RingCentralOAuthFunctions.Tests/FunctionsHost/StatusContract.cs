@@ -40,12 +40,42 @@ public static class SharedJwtSettings
     };
 }
 
+/// <summary>
+/// Both hosts pick a free port and bind it a moment later; on a machine busy with other test runs another process can
+/// take it in between. Such a start is tried again (at most three times); any other failure is not.
+/// </summary>
+public static class PortClash
+{
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (Exception ex) when (attempt < 3 && AddressInUse(ex))
+            {
+            }
+        }
+    }
+
+    private static bool AddressInUse(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+            if (ex is Microsoft.AspNetCore.Connections.AddressInUseException
+                || ex is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+                return true;
+        return false;
+    }
+}
+
 public sealed class SharedJwtFunctionsAppFixture : IFreshServiceFixture, IAsyncLifetime
 {
     private FunctionsAppHost? _host;
     public IServiceUnderTest Service => _host ?? throw new InvalidOperationException("not started");
-    public async Task InitializeAsync() => _host = await FunctionsAppHost.StartAsync(SharedJwtSettings.With());
-    public async Task<IServiceUnderTest> StartFreshAsync(IDictionary<string, string?> settings) => await FunctionsAppHost.StartAsync(settings);
+    public async Task InitializeAsync() => _host = await PortClash.RetryAsync(() => FunctionsAppHost.StartAsync(SharedJwtSettings.With()));
+    public async Task<IServiceUnderTest> StartFreshAsync(IDictionary<string, string?> settings) => await PortClash.RetryAsync(() => FunctionsAppHost.StartAsync(settings));
     public async Task DisposeAsync()
     {
         if (_host is not null) await _host.DisposeAsync();
@@ -56,8 +86,8 @@ public sealed class SharedJwtLocalHostFixture : IFreshServiceFixture, IAsyncLife
 {
     private ServiceHost? _host;
     public IServiceUnderTest Service => _host ?? throw new InvalidOperationException("not started");
-    public async Task InitializeAsync() => _host = await ServiceHost.StartAsync(SharedJwtSettings.With());
-    public async Task<IServiceUnderTest> StartFreshAsync(IDictionary<string, string?> settings) => await ServiceHost.StartAsync(settings);
+    public async Task InitializeAsync() => _host = await PortClash.RetryAsync(() => ServiceHost.StartAsync(SharedJwtSettings.With()));
+    public async Task<IServiceUnderTest> StartFreshAsync(IDictionary<string, string?> settings) => await PortClash.RetryAsync(() => ServiceHost.StartAsync(settings));
     public async Task DisposeAsync()
     {
         if (_host is not null) await _host.DisposeAsync();
