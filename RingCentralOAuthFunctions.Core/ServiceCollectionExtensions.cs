@@ -47,6 +47,10 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IUserTokenValidator, SupabaseUserTokenValidator>();
         services.TryAddSingleton<IRingCentralClient, RingCentralClient>();
         services.TryAddSingleton<ITokenStore, PostgrestTokenStore>();
+        services.TryAddSingleton<IConnectionStatusStore, PostgrestConnectionStatusStore>();
+        services.TryAddSingleton<ISupabaseUserDirectory, SupabaseUserDirectory>();
+        services.TryAddSingleton<IRingCentralSharedJwtClient, RingCentralClient>();
+        services.TryAddSingleton<SharedJwtAccount>();
         services.TryAddSingleton<ConnectFlow>();
         services.TryAddSingleton<FlowCompletion>();
         services.TryAddSingleton<CompleteRateLimit>();
@@ -129,6 +133,8 @@ public static class ServiceCollectionExtensions
             .AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
         services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest)
             .AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
+        services.AddHttpClient(SupabaseUserDirectory.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseAuth)
+            .AddResilienceHandler("supabase-auth", p => Retry(p, TimeSpan.FromSeconds(5)));
         services.AddHttpClient(SupabaseJwks.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseJwks)
             .AddResilienceHandler("supabase-jwks", p => Retry(p, TimeSpan.FromSeconds(5)));
         // Health's background checks: one short try each; a failure is reported by the check itself.

@@ -17,6 +17,15 @@ public sealed partial class FakeRingCentral : FakeServer
     public const string ClientId = "fake-client-id";
     public const string ClientSecret = "fake-client-secret-value";
 
+    /// <summary>The shared JWT credential RingCentral accepts in the JWT-bearer grant, with its own client (not <see cref="ClientId"/>).</summary>
+    public const string SharedJwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmYWtlLXNoYXJlZC1leHRlbnNpb24ifQ.fake-shared-jwt-signature";
+    public const string JwtClientId = "fake-jwt-client-id";
+    public const string JwtClientSecret = "fake-jwt-client-secret-value";
+    public const string JwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+    /// <summary>The <c>contact.email</c> of the extension <see cref="SharedJwt"/> belongs to.</summary>
+    public string SharedJwtEmail { get; set; } = "shared.line@rebar.test";
+
     /// <summary>Route names for <see cref="FakeServer.Inject"/>.</summary>
     public const string AuthorizeRoute = "authorize", TokenRoute = "token", ExtensionRoute = "extension", RevokeRoute = "revoke";
 
@@ -94,6 +103,12 @@ public sealed partial class FakeRingCentral : FakeServer
         app.MapPost("/restapi/oauth/token", async context =>
         {
             if (await TryFaultAsync(context, TokenRoute)) return;
+            if (context.Request.HasFormContentType && (await context.Request.ReadFormAsync())["grant_type"] == JwtBearerGrant)
+            {
+                await JwtBearerAsync(context);
+                return;
+            }
+
             if (!ClientAuthenticated(context.Request))
             {
                 await OAuthError(context, 401, "invalid_client", "OAU-123", "Invalid client credentials");
@@ -198,6 +213,28 @@ public sealed partial class FakeRingCentral : FakeServer
         await WriteTokensAsync(context, Issue(current.Email));
     }
 
+    /// <summary>
+    /// The JWT-bearer grant as RingCentral documents it: HTTP Basic with the JWT app's client (the OAuth app's client is
+    /// refused, as an app without the JWT flow), <c>assertion</c> = the JWT; tokens for the JWT's extension.
+    /// </summary>
+    private async Task JwtBearerAsync(HttpContext context)
+    {
+        if (!ClientAuthenticated(context.Request, JwtClientId, JwtClientSecret))
+        {
+            await OAuthError(context, 401, "invalid_client", "OAU-123", "Invalid client credentials");
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync();
+        if (form["assertion"] != SharedJwt)
+        {
+            await OAuthError(context, 400, "invalid_grant", "OAU-140", "Invalid JWT token");
+            return;
+        }
+
+        await WriteTokensAsync(context, Issue(SharedJwtEmail));
+    }
+
     private IssuedTokens Issue(string email)
     {
         var issued = new IssuedTokens(
@@ -228,13 +265,15 @@ public sealed partial class FakeRingCentral : FakeServer
                 ["endpoint_id"] = "endpoint-1",
             }.Where(kv => kv.Value is not null).ToDictionary());
 
-    private static bool ClientAuthenticated(HttpRequest request)
+    private static bool ClientAuthenticated(HttpRequest request) => ClientAuthenticated(request, ClientId, ClientSecret);
+
+    private static bool ClientAuthenticated(HttpRequest request, string clientId, string clientSecret)
     {
         var auth = request.Headers.Authorization.ToString();
         if (!auth.StartsWith("Basic ", StringComparison.Ordinal)) return false;
         try
         {
-            return Encoding.UTF8.GetString(Convert.FromBase64String(auth[6..])) == $"{ClientId}:{ClientSecret}";
+            return Encoding.UTF8.GetString(Convert.FromBase64String(auth[6..])) == $"{clientId}:{clientSecret}";
         }
         catch (FormatException)
         {

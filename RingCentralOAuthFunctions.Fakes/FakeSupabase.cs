@@ -56,8 +56,14 @@ public sealed class FakeSupabase : FakeServer
     public string Issuer => Url + "/auth/v1";
     public ECDsaSecurityKey SigningKey => new(_signingKey) { KeyId = KeyId };
 
-    /// <summary>Route names for <see cref="FakeServer.Inject"/>: <c>"{METHOD} {table}"</c> and <see cref="JwksRoute"/>.</summary>
+    /// <summary>Route names for <see cref="FakeServer.Inject"/>: <c>"{METHOD} {table}"</c>, <see cref="JwksRoute"/> and <see cref="AdminUserRoute"/>.</summary>
     public const string JwksRoute = "jwks";
+    public const string AdminUserRoute = "admin-user";
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string?> _users = new();
+
+    /// <summary>Registers a user of Auth's admin API (<c>GET /auth/v1/admin/users/{id}</c>) with this email (null: a user without one).</summary>
+    public void SetUser(Guid userId, string? email) => _users[userId] = email;
     public static string Route(string method, string table) => $"{method} {table}";
 
     public static async Task<FakeSupabase> StartNewAsync()
@@ -182,6 +188,32 @@ public sealed class FakeSupabase : FakeServer
             await context.Response.WriteAsJsonAsync(new
             {
                 keys = new[] { new { kty = jwk.Kty, kid = jwk.Kid, crv = jwk.Crv, x = jwk.X, y = jwk.Y, alg = "ES256", use = "sig" } },
+            });
+        });
+
+        // Supabase Auth's admin API (GoTrue): the service key as apikey (a JWT key may also come as Bearer); the user
+        // object itself, or 404 {code, error_code: user_not_found, msg}.
+        app.MapGet("/auth/v1/admin/users/{id}", async (HttpContext context, string id) =>
+        {
+            if (await TryFaultAsync(context, AdminUserRoute)) return;
+            if (!Authorized(context.Request))
+            {
+                context.Response.StatusCode = 401;
+                await context.Response.WriteAsJsonAsync(new { code = 401, error_code = "no_authorization", msg = "This endpoint requires a valid Bearer token" });
+                return;
+            }
+
+            if (!Guid.TryParse(id, out var userId) || !_users.TryGetValue(userId, out var email))
+            {
+                context.Response.StatusCode = 404;
+                await context.Response.WriteAsJsonAsync(new { code = 404, error_code = "user_not_found", msg = "User not found" });
+                return;
+            }
+
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, object?>
+            {
+                ["id"] = userId.ToString(), ["aud"] = "authenticated", ["role"] = "authenticated", ["email"] = email,
+                ["email_confirmed_at"] = email is null ? null : "2026-01-01T00:00:00Z", ["app_metadata"] = new { provider = "email" },
             });
         });
 

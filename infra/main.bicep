@@ -5,7 +5,8 @@
 //
 // Secrets are not parameters. They live in the Key Vault created here and are set by the operator
 // after deployment: ringcentral-client-secret, supabase-service-role-key, oauth-state-key and
-// (optional) supabase-jwt-secret. See docs/deploy.md.
+// (optional) supabase-jwt-secret, and (optional, all three or none) ringcentral-shared-jwt,
+// ringcentral-shared-jwt-client-id, ringcentral-shared-jwt-client-secret. See docs/deploy.md.
 targetScope = 'resourceGroup'
 
 // ---------------------------------------------------------------------------------------------

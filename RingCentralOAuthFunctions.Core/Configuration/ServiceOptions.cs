@@ -6,6 +6,12 @@ public sealed class RingCentralOptions
     public const string Section = "RingCentral";
     public string ServerUrl { get; set; } = "https://platform.ringcentral.com";
     public string? ClientId { get; set; }
+    /// <summary>
+    /// How old <c>integration_connections.last_sync_at</c> may be before Status reports the connection as an error
+    /// (a TimeSpan, e.g. <c>12:00:00</c>; empty = <see cref="SyncStaleness.Default"/>). Kept as text so a malformed
+    /// value is a named setting problem, not a binding exception: read it with <see cref="SyncStaleness.Parse"/>.
+    /// </summary>
+    public string? SyncStaleAfter { get; set; }
 }
 
 /// <summary>The ERP's Supabase project (section <c>Supabase</c>). The service-role key and JWT secret are secrets.</summary>

@@ -80,7 +80,50 @@ public sealed partial class SettingsCheck(
             }
         }
 
+        CheckSyncStaleAfter(problems, ringCentral.Value.SyncStaleAfter);
         return problems;
+    }
+
+    /// <summary>
+    /// Problems that switch an optional feature off without stopping the service (the routes keep answering; Health
+    /// names them and answers 503, so monitoring sees them): a partial shared JWT credential, which Status then does not
+    /// use. Adding the three secrets to a live vault one by one must not take every route down meanwhile.
+    /// </summary>
+    public async Task<IReadOnlyList<SettingProblem>> FindFeatureProblemsAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<SettingProblem>();
+        await CheckSharedJwtAsync(problems, secrets, cancellationToken);
+        return problems;
+    }
+
+    public const string PartialSharedJwt =
+        "missing: the shared JWT credential needs RingCentral:SharedJwt, SharedJwtClientId and SharedJwtClientSecret together (or none); Status does not use it until then";
+
+    private static void CheckSyncStaleAfter(List<SettingProblem> problems, string? value)
+    {
+        if (IsPlaceholder(value)) problems.Add(new(SyncStaleness.SettingName, Placeholder));
+        else if (SyncStaleness.Parse(value) is null) problems.Add(new(SyncStaleness.SettingName, SyncStaleness.Malformed));
+    }
+
+    /// <summary>The shared JWT credential is all three settings or none: a partial one is named, not silently ignored.</summary>
+    private static async Task CheckSharedJwtAsync(List<SettingProblem> problems, ISecretSource secrets, CancellationToken cancellationToken)
+    {
+        var missing = new List<AppSecret>();
+        foreach (var secret in AppSecret.SharedJwtCredential)
+        {
+            try
+            {
+                if ((await secrets.GetAsync(secret, cancellationToken)).IsMissing) missing.Add(secret);
+            }
+            catch (SecretUnavailableException)
+            {
+                return; // named by FindProblemsAsync
+            }
+        }
+
+        if (missing.Count is > 0 and < 3)
+            foreach (var secret in missing)
+                problems.Add(new(secret.DisplayName, PartialSharedJwt));
     }
 
     /// <summary>A value copied from <c>local.settings.sample.json</c> or <c>infra/main.bicepparam</c> without filling it in.</summary>

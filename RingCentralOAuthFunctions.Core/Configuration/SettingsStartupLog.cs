@@ -13,6 +13,8 @@ internal sealed class SettingsStartupLog(SettingsCheck check, ILogger<SettingsSt
         {
             foreach (var problem in await check.FindProblemsAsync(stoppingToken))
                 Log.SettingProblem(logger, problem.Name, problem.Problem);
+            foreach (var problem in await check.FindFeatureProblemsAsync(stoppingToken))
+                Log.FeatureSettingProblem(logger, problem.Name, problem.Problem);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

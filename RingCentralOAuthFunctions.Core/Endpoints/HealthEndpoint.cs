@@ -14,6 +14,7 @@ public sealed class HealthEndpoint(SettingsCheck settings, DependencyChecks depe
     {
         ApiResponses.NoStore(request);
         var problems = (await settings.FindProblemsAsync(cancellationToken)).ToList();
+        problems.AddRange(await settings.FindFeatureProblemsAsync(cancellationToken));
         var report = await dependencies.GetLatestAsync(cancellationToken);
         foreach (var failing in report?.Results.Where(r => r.State == DependencyState.Failing) ?? [])
             problems.Add(new SettingProblem(failing.Setting!, failing.Problem!));

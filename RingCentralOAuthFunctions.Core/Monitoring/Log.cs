@@ -153,4 +153,36 @@ internal static partial class Log
     [LoggerMessage(EventId = 1900, EventName = "UnexpectedError", Level = LogLevel.Error,
         Message = "Unexpected error in {Endpoint}")]
     public static partial void UnexpectedError(ILogger logger, string endpoint, Exception exception);
+
+    // Status: the sync-staleness rule and the shared JWT credential (issue 17).
+
+    [LoggerMessage(EventId = 1310, EventName = "StatusWriteSuperseded", Level = LogLevel.Debug,
+        Message = "Status for user {UserId}: the connection row changed after it was read (a connect or the sync job came first); not written, answered from what was read")]
+    public static partial void StatusWriteSuperseded(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1311, EventName = "SharedJwtConnected", Level = LogLevel.Information,
+        Message = "Status connected user {UserId} through the shared RingCentral JWT credential: the user's email matches its extension's")]
+    public static partial void SharedJwtConnected(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1312, EventName = "SharedJwtUnavailable", Level = LogLevel.Warning,
+        Message = "The shared RingCentral JWT credential cannot be used: {Reason} (HTTP status: {HttpStatus}; RingCentral error: {ProviderError}). Users without a token row are not_connected; asked again after a minute, logged again only when the reason changes")]
+    private static partial void SharedJwtUnavailableLine(ILogger logger, string reason, string httpStatus, string providerError);
+
+    public static void SharedJwtUnavailable(ILogger logger, string reason, int? httpStatus, string? providerError) =>
+        SharedJwtUnavailableLine(logger, reason, httpStatus is null ? NoAnswer : Status(httpStatus), providerError ?? None);
+
+    [LoggerMessage(EventId = 1313, EventName = "SharedJwtRecovered", Level = LogLevel.Information,
+        Message = "The shared RingCentral JWT credential works again")]
+    public static partial void SharedJwtRecovered(ILogger logger);
+
+    [LoggerMessage(EventId = 1314, EventName = "UserEmailLookupFailed", Level = LogLevel.Warning,
+        Message = "Supabase Auth user lookup for user {UserId} failed (HTTP status: {HttpStatus}); the shared JWT credential is not tried")]
+    private static partial void UserEmailLookupFailedLine(ILogger logger, Guid userId, string httpStatus);
+
+    public static void UserEmailLookupFailed(ILogger logger, Guid userId, int? httpStatus) =>
+        UserEmailLookupFailedLine(logger, userId, httpStatus is null ? NoAnswer : Status(httpStatus));
+
+    [LoggerMessage(EventId = 1315, EventName = "FeatureSettingProblem", Level = LogLevel.Warning,
+        Message = "Setting {SettingName} is {Problem}. The rest of the service works; Health answers 503 until it is fixed")]
+    public static partial void FeatureSettingProblem(ILogger logger, string settingName, string problem);
 }

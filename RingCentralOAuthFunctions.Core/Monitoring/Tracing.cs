@@ -57,6 +57,8 @@ public static class Upstreams
     public const string SupabaseRest = "supabase_rest";
     public const string SupabaseJwks = "supabase_jwks";
     public const string KeyVault = "key_vault";
+    /// <summary>Supabase Auth's admin API (a user's email, when the access token has none).</summary>
+    public const string SupabaseAuth = "supabase_auth";
 
-    public static readonly IReadOnlyList<string> All = [RingCentral, SupabaseRest, SupabaseJwks, KeyVault];
+    public static readonly IReadOnlyList<string> All = [RingCentral, SupabaseRest, SupabaseJwks, KeyVault, SupabaseAuth];
 }

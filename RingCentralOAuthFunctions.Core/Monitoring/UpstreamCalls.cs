@@ -104,6 +104,7 @@ internal static class UpstreamNames
         Upstreams.SupabaseRest => "PostgREST",
         Upstreams.SupabaseJwks => "JWKS",
         Upstreams.KeyVault => "KeyVault",
+        Upstreams.SupabaseAuth => "SupabaseAuth",
         _ => upstream,
     };
 
@@ -114,6 +115,7 @@ internal static class UpstreamNames
         Upstreams.SupabaseRest => "Supabase PostgREST",
         Upstreams.SupabaseJwks => "Supabase JWKS",
         Upstreams.KeyVault => "Key Vault",
+        Upstreams.SupabaseAuth => "Supabase Auth",
         _ => upstream,
     };
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Duende.IdentityModel;
 using Duende.IdentityModel.Client;
 using Microsoft.Extensions.Options;
 using RingCentralOAuthFunctions.Configuration;
@@ -26,7 +27,7 @@ public sealed class RingCentralClient(
     IOptions<RingCentralOptions> options,
     IOptions<OAuthOptions> oauth,
     ISecretSource secrets,
-    TimeProvider time) : IRingCentralClient
+    TimeProvider time) : IRingCentralClient, IRingCentralSharedJwtClient
 {
     public async Task<(RingCentralTokens? Tokens, RingCentralFailure? Failure)> ExchangeCodeAsync(
         string code, string codeVerifier, CancellationToken cancellationToken)
@@ -66,6 +67,61 @@ public sealed class RingCentralClient(
 
     public async Task<(string? Label, int? HttpStatus)> GetAccountLabelAsync(string accessToken, CancellationToken cancellationToken)
     {
+        var (root, status) = await GetCurrentExtensionAsync(accessToken, cancellationToken);
+        if (root is not { } extension) return (null, status);
+        if (ContactEmail(extension) is { } email) return (email, status);
+        if (extension.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            return (Trim(name.GetString()!), status);
+        return ("", status);
+    }
+
+    /// <summary>
+    /// The JWT-bearer grant (<c>grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer</c>, <c>assertion</c>) with the
+    /// shared credential's own client, by HTTP Basic. Never retried; failures, timeouts included, come back as
+    /// <see cref="RingCentralFailure"/>. Only the access token is kept: the stored row refreshes with the JWT itself.
+    /// </summary>
+    public async Task<(RingCentralAccessToken? Token, RingCentralFailure? Failure)> RequestJwtBearerTokenAsync(
+        SharedJwtCredential credential, CancellationToken cancellationToken)
+    {
+        var request = new TokenRequest
+        {
+            Address = Endpoint(RingCentralEndpoints.Token),
+            GrantType = OidcConstants.GrantTypes.JwtBearer,
+            ClientId = credential.ClientId,
+            ClientSecret = credential.ClientSecret,
+            ClientCredentialStyle = ClientCredentialStyle.AuthorizationHeader,
+            AuthorizationHeaderStyle = BasicAuthenticationHeaderStyle.Rfc2617,
+            Parameters = { { "assertion", credential.Jwt } },
+        };
+
+        TokenResponse response;
+        try
+        {
+            response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RequestTokenAsync(request, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, TimedOut);
+        }
+
+        using var _ = response;
+        if (response.IsError) return (null, Classify(response));
+        if (string.IsNullOrEmpty(response.AccessToken))
+            return (null, new RingCentralFailure(RingCentralFailure.BadResponse, null, (int)response.HttpStatusCode));
+        var lifetime = response.ExpiresIn is > 0 and <= MaxAccessTokenSeconds ? response.ExpiresIn : 3600;
+        return (new RingCentralAccessToken(response.AccessToken, time.GetUtcNow().AddSeconds(lifetime)), null);
+    }
+
+    /// <summary>The extension's <c>contact.email</c> only (never its name); null with the status when it has none or the lookup failed.</summary>
+    public async Task<(string? Email, int? HttpStatus)> GetContactEmailAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        var (root, status) = await GetCurrentExtensionAsync(accessToken, cancellationToken);
+        return (root is { } extension ? ContactEmail(extension) : null, status);
+    }
+
+    /// <summary><c>GET /restapi/v1.0/account/~/extension/~</c>: the JSON object, or null with the HTTP status (null: no answer).</summary>
+    private async Task<(JsonElement? Root, int? HttpStatus)> GetCurrentExtensionAsync(string accessToken, CancellationToken cancellationToken)
+    {
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, Endpoint(RingCentralEndpoints.CurrentExtension));
@@ -76,15 +132,7 @@ public sealed class RingCentralClient(
 
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
-            var root = json.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return (null, (int)response.StatusCode);
-            if (root.TryGetProperty("contact", out var contact) && contact.ValueKind == JsonValueKind.Object
-                && contact.TryGetProperty("email", out var email) && email.ValueKind == JsonValueKind.String
-                && !string.IsNullOrWhiteSpace(email.GetString()))
-                return (Trim(email.GetString()!), (int)response.StatusCode);
-            if (root.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-                return (Trim(name.GetString()!), (int)response.StatusCode);
-            return ("", (int)response.StatusCode);
+            return json.RootElement.ValueKind == JsonValueKind.Object ? (json.RootElement.Clone(), (int)response.StatusCode) : (null, (int)response.StatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException or Polly.ExecutionRejectedException)
         {
@@ -92,6 +140,13 @@ public sealed class RingCentralClient(
             return (null, null);
         }
     }
+
+    private static string? ContactEmail(JsonElement extension) =>
+        extension.TryGetProperty("contact", out var contact) && contact.ValueKind == JsonValueKind.Object
+        && contact.TryGetProperty("email", out var email) && email.ValueKind == JsonValueKind.String
+        && !string.IsNullOrWhiteSpace(email.GetString())
+            ? Trim(email.GetString()!)
+            : null;
 
     public async Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken)
     {

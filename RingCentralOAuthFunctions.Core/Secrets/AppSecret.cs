@@ -8,7 +8,13 @@ public sealed record AppSecret(string ConfigurationKey, string KeyVaultName, boo
     public static readonly AppSecret SupabaseJwtSecret = new("Supabase:JwtSecret", "supabase-jwt-secret", false);
     public static readonly AppSecret StateKey = new("OAuth:StateKey", "oauth-state-key", true);
 
-    public static readonly IReadOnlyList<AppSecret> All = [RingCentralClientSecret, SupabaseServiceRoleKey, SupabaseJwtSecret, StateKey];
+    /// <summary>The ERP's shared RingCentral JWT credential (optional, all three or none): Status tries it for a user without a token row.</summary>
+    public static readonly AppSecret SharedJwt = new("RingCentral:SharedJwt", "ringcentral-shared-jwt", false);
+    public static readonly AppSecret SharedJwtClientId = new("RingCentral:SharedJwtClientId", "ringcentral-shared-jwt-client-id", false);
+    public static readonly AppSecret SharedJwtClientSecret = new("RingCentral:SharedJwtClientSecret", "ringcentral-shared-jwt-client-secret", false);
+    public static readonly IReadOnlyList<AppSecret> SharedJwtCredential = [SharedJwt, SharedJwtClientId, SharedJwtClientSecret];
+
+    public static readonly IReadOnlyList<AppSecret> All = [RingCentralClientSecret, SupabaseServiceRoleKey, SupabaseJwtSecret, StateKey, .. SharedJwtCredential];
 
     /// <summary>The name shown in logs and Health: the configuration key (never the value).</summary>
     public string DisplayName => ConfigurationKey;

@@ -57,7 +57,7 @@ public sealed class StatusAndDisconnectTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Status_reads_no_tokens_calls_no_ringcentral_and_updates_last_checked_at()
+    public async Task Status_reads_no_tokens_calls_no_ringcentral_and_writes_back_the_resolved_status_and_last_checked_at()
     {
         var user = Guid.NewGuid();
         await _host.ConnectAsync(user);
@@ -74,7 +74,10 @@ public sealed class StatusAndDisconnectTests : IAsyncLifetime
         var patch = Assert.Single(_host.Supabase.RequestsTo("PATCH", "/rest/v1/integration_connections"));
         Assert.Contains($"user_id=eq.{user}", patch.Query);
         Assert.Contains("integration_id=eq.ringcentral", patch.Query);
-        Assert.Equal(["last_checked_at"], JsonNode.Parse(patch.Body)!.AsObject().Select(p => p.Key));
+        Assert.Contains("updated_at=eq.", patch.Query); // only onto the row as it was read
+        // The resolved status written back, as the edge function does; config untouched (its rc_email is already right).
+        Assert.Equal(["status", "error_message", "last_checked_at"], JsonNode.Parse(patch.Body)!.AsObject().Select(p => p.Key));
+        Assert.Equal("connected", (string?)_host.Supabase.Row(FakeSupabase.ConnectionsTable, user)!["status"]);
         var after = (string?)_host.Supabase.Row(FakeSupabase.ConnectionsTable, user)!["last_checked_at"];
         Assert.True(DateTimeOffset.Parse(after!) > DateTimeOffset.Parse(before!));
     }
