@@ -23,7 +23,7 @@ namespace RingCentralOAuthFunctions.Fakes;
 /// answer an error instead (<see cref="RequestHold.FailWith"/>) or do the request and drop the connection
 /// (<see cref="RequestHold.LoseAnswer"/>).
 /// </summary>
-public sealed class FakeSupabase : FakeServer
+public sealed partial class FakeSupabase : FakeServer
 {
     /// <summary>A legacy-style service_role key (a JWT shape; the fake only compares strings).</summary>
     public const string LegacyServiceRoleKey = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.fake-signature";
@@ -184,6 +184,8 @@ public sealed class FakeSupabase : FakeServer
                 keys = new[] { new { kty = jwk.Kty, kid = jwk.Kid, crv = jwk.Crv, x = jwk.X, y = jwk.Y, alg = "ES256", use = "sig" } },
             });
         });
+
+        MapRpc(app);
 
         app.Map("/rest/v1/{table}", async (HttpContext context, string table) =>
         {
