@@ -34,7 +34,7 @@ internal static partial class Log
     private static string Status(int? httpStatus) => httpStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? None;
 
     [LoggerMessage(EventId = 1103, EventName = "ConnectRolledBack", Level = LogLevel.Warning,
-        Message = "Connection for user {UserId} not saved; earlier rows restored and new tokens revoked: {Revoked}")]
+        Message = "Connection for user {UserId} not saved (the rows are as before); new tokens revoked: {Revoked}")]
     public static partial void ConnectRolledBack(ILogger logger, Guid userId, bool revoked);
 
     [LoggerMessage(EventId = 1104, EventName = "ConnectRollbackFailed", Level = LogLevel.Critical,
@@ -46,7 +46,7 @@ internal static partial class Log
     public static partial void ConnectRollbackUncertain(ILogger logger, Guid userId, string row);
 
     [LoggerMessage(EventId = 1107, EventName = "ConnectSuperseded", Level = LogLevel.Warning,
-        Message = "Connection for user {UserId} not saved: the token row changed after it was read (another connect, a disconnect or a token refresh came first); this flow's new tokens revoked: {Revoked}")]
+        Message = "Connection for user {UserId} not saved: the user's connection changed after this flow claimed (another connect or a disconnect came first); this flow's new tokens revoked: {Revoked}")]
     public static partial void ConnectSuperseded(ILogger logger, Guid userId, bool revoked);
 
     [LoggerMessage(EventId = 1108, EventName = "ConnectFinishedAfterAbort", Level = LogLevel.Warning,
@@ -94,6 +94,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 1203, EventName = "DisconnectRetried", Level = LogLevel.Information,
         Message = "Disconnect for user {UserId}: the token row changed after it was read (a connect or a token refresh came in between); reading it again (attempt {Attempt})")]
     public static partial void DisconnectRetried(ILogger logger, Guid userId, int attempt);
+
+    [LoggerMessage(EventId = 1204, EventName = "RevocationsRetried", Level = LogLevel.Information,
+        Message = "Owed revocations retried: {Revoked} revoked, {StillOwed} still owed (tried again later)")]
+    public static partial void RevocationsRetried(ILogger logger, int revoked, int stillOwed);
 
     [LoggerMessage(EventId = 1300, EventName = "StatusChecked", Level = LogLevel.Debug,
         Message = "Status for user {UserId}: {Status}")]
