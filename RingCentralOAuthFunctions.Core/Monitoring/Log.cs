@@ -37,12 +37,8 @@ internal static partial class Log
         Message = "Connection for user {UserId} not saved (the rows are as before); new tokens revoked: {Revoked}")]
     public static partial void ConnectRolledBack(ILogger logger, Guid userId, bool revoked);
 
-    [LoggerMessage(EventId = 1104, EventName = "ConnectRollbackFailed", Level = LogLevel.Critical,
-        Message = "Connection for user {UserId} half saved: the {Row} row could not be restored; tokens a restored-or-absent row does not hold are revoked, stored ones kept valid. Check both rows.")]
-    public static partial void ConnectRollbackFailed(ILogger logger, Guid userId, string row);
-
     [LoggerMessage(EventId = 1106, EventName = "ConnectRollbackUncertain", Level = LogLevel.Warning,
-        Message = "Save to {Row} for user {UserId} got no answer and could not be undone; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
+        Message = "Save ({Row}) for user {UserId} got no answer; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
     public static partial void ConnectRollbackUncertain(ILogger logger, Guid userId, string row);
 
     [LoggerMessage(EventId = 1107, EventName = "ConnectSuperseded", Level = LogLevel.Warning,
@@ -90,10 +86,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 1202, EventName = "DisconnectFailed", Level = LogLevel.Error,
         Message = "Disconnect for user {UserId} failed at {Step}")]
     public static partial void DisconnectFailed(ILogger logger, Guid userId, string step);
-
-    [LoggerMessage(EventId = 1203, EventName = "DisconnectRetried", Level = LogLevel.Information,
-        Message = "Disconnect for user {UserId}: the token row changed after it was read (a connect or a token refresh came in between); reading it again (attempt {Attempt})")]
-    public static partial void DisconnectRetried(ILogger logger, Guid userId, int attempt);
 
     [LoggerMessage(EventId = 1204, EventName = "RevocationsRetried", Level = LogLevel.Information,
         Message = "Owed revocations retried: {Revoked} revoked, {StillOwed} still owed (tried again later)")]

@@ -5,8 +5,7 @@ namespace RingCentralOAuthFunctions.Supabase;
 /// <summary>
 /// A <c>user_ringcentral_tokens</c> row as the other ERP functions read it: tokens in plain text, never a
 /// placeholder in <c>refresh_token</c>. <see cref="Version"/> is the row's <c>updated_at</c> exactly as PostgREST
-/// returned it (the table's trigger sets it on every write): conditional writes name it, so they land only on the row
-/// as it was read. <see cref="ToString"/> never prints the tokens.
+/// returned it (the table's trigger sets it on every write). <see cref="ToString"/> never prints the tokens.
 /// </summary>
 public sealed record TokenRow(Guid UserId, string RcEmail, string RefreshToken, string? AccessToken, DateTimeOffset? TokenExpiresAt, string? CodeVerifier,
     string? Version = null)
