@@ -57,6 +57,28 @@ public sealed class MigrationTests(PostgresFixture database)
     }
 
     [Fact]
+    public async Task A_claim_that_waited_for_another_flows_uncommitted_save_is_not_superseded_by_it()
+    {
+        var user = await database.NewUserAsync();
+        var (first, firstClaim, second, secondClaim) = (RpcScenarios.NewMarker(), Guid.NewGuid(), RpcScenarios.NewMarker(), Guid.NewGuid());
+        await _rpc.CallAsync("ringcentral_oauth_claim", RpcScenarios.Claim(first, user, firstClaim));
+        await using var saving = await database.OpenAsAsync("service_role");
+        await using var transaction = await saving.BeginTransactionAsync();
+        Assert.Equal("connected", (string?)(await CallOnAsync(saving, "ringcentral_oauth_save", RpcScenarios.Save(first, user, firstClaim, "a@rc.test", "rt-a")))["result"]);
+
+        // The second claim starts while the save holds the user's lock, and gets it only once the save committed.
+        var claim = Task.Run(() => _rpc.CallAsync("ringcentral_oauth_claim", RpcScenarios.Claim(second, user, secondClaim)));
+        await Task.Delay(300);
+        Assert.False(claim.IsCompleted, "the claim waits for the save's transaction");
+        await transaction.CommitAsync();
+        Assert.Equal("claimed", (string?)(await claim.WaitAsync(TimeSpan.FromSeconds(30)))["result"]);
+
+        var saved = await _rpc.CallAsync("ringcentral_oauth_save", RpcScenarios.Save(second, user, secondClaim, "b@rc.test", "rt-b"));
+        Assert.Equal("connected", (string?)saved["result"]);
+        Assert.Equal(["rt-a"], saved["revoke"]!.AsArray().Select(r => (string)r!["token"]!));
+    }
+
+    [Fact]
     public async Task Two_flows_of_one_user_saving_at_the_same_moment_leave_one_stored_token_and_owe_every_other()
     {
         for (var round = 0; round < 5; round++)

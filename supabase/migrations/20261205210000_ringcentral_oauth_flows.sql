@@ -135,7 +135,10 @@ begin
       greatest(1, ceil(extract(epoch from (v_oldest + make_interval(secs => p_window_seconds) - now()))))::integer);
   end if;
 
-  insert into public.ringcentral_oauth_flows (flow_marker, user_id, claim_id, outcome) values (p_flow_marker, p_user_id, p_claim_id, 'claimed');
+  -- Stamped under the user's lock, on the same clock as a save's or a disconnect's changed_at: a flow loses exactly
+  -- when the user's connection changed after this point.
+  insert into public.ringcentral_oauth_flows (flow_marker, user_id, claim_id, outcome, claimed_at)
+    values (p_flow_marker, p_user_id, p_claim_id, 'claimed', clock_timestamp());
   return jsonb_build_object('result', 'claimed');
 end
 $$;
