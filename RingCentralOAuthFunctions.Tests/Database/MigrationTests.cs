@@ -21,7 +21,7 @@ public sealed class MigrationTests(PostgresFixture database)
 
     private static readonly string[] Tables = ["ringcentral_oauth_flows", "ringcentral_oauth_users", "ringcentral_oauth_revocations"];
 
-    [Fact]
+    [PostgresFact]
     public async Task Claims_of_one_flow_from_many_connections_at_the_same_moment_have_exactly_one_winner()
     {
         for (var round = 0; round < 10; round++)
@@ -40,7 +40,7 @@ public sealed class MigrationTests(PostgresFixture database)
         }
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_claim_waiting_behind_an_uncommitted_claim_of_the_same_flow_sees_it_once_committed()
     {
         var (user, flow) = (await database.NewUserAsync(), RpcScenarios.NewMarker());
@@ -56,7 +56,7 @@ public sealed class MigrationTests(PostgresFixture database)
         Assert.Equal("used", (string?)(await second.WaitAsync(TimeSpan.FromSeconds(30)))["result"]);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_claim_that_waited_for_another_flows_uncommitted_save_is_not_superseded_by_it()
     {
         var user = await database.NewUserAsync();
@@ -78,7 +78,7 @@ public sealed class MigrationTests(PostgresFixture database)
         Assert.Equal(["rt-a"], saved["revoke"]!.AsArray().Select(r => (string)r!["token"]!));
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task Two_flows_of_one_user_saving_at_the_same_moment_leave_one_stored_token_and_owe_every_other()
     {
         for (var round = 0; round < 5; round++)
@@ -104,7 +104,7 @@ public sealed class MigrationTests(PostgresFixture database)
         }
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_save_and_a_disconnect_at_the_same_moment_never_leave_an_owed_token_stored()
     {
         for (var round = 0; round < 5; round++)
@@ -136,7 +136,7 @@ public sealed class MigrationTests(PostgresFixture database)
         }
     }
 
-    [Theory]
+    [PostgresTheory]
     [InlineData("anon")]
     [InlineData("authenticated")]
     public async Task Anon_and_authenticated_can_neither_call_the_functions_nor_read_or_write_the_tables(string role)
@@ -175,7 +175,7 @@ public sealed class MigrationTests(PostgresFixture database)
         }
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task The_service_role_may_call_the_functions_and_the_tables_have_row_level_security_on()
     {
         await using var service = await database.OpenAsAsync("service_role");
@@ -193,7 +193,7 @@ public sealed class MigrationTests(PostgresFixture database)
             "every function sets its search_path");
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task A_signed_in_user_still_reads_only_his_own_token_row_and_none_of_the_flows()
     {
         var (ann, bob) = (await database.NewUserAsync(), await database.NewUserAsync());
@@ -204,7 +204,7 @@ public sealed class MigrationTests(PostgresFixture database)
         Assert.Equal("ann@rc.test", await ScalarAsync<string>(asAnn, "select rc_email from public.user_ringcentral_tokens"));
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task The_migrations_apply_again_over_a_database_that_has_them_and_keep_its_rows()
     {
         var (user, flow, claim) = (await database.NewUserAsync(), RpcScenarios.NewMarker(), Guid.NewGuid());

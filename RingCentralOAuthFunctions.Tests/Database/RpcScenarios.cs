@@ -7,7 +7,7 @@ namespace RingCentralOAuthFunctions.Tests.Database;
 [Collection(PostgresCollection.Name)]
 public sealed class RpcScenariosOnPostgres(PostgresFixture database)
 {
-    [Theory]
+    [PostgresTheory]
     [MemberData(nameof(RpcScenarios.Names), MemberType = typeof(RpcScenarios))]
     public Task Scenario(string name) => RpcScenarios.RunAsync(name, new PostgresRpc(database));
 }
