@@ -46,14 +46,16 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<SupabaseJwks>();
         services.TryAddSingleton<IUserTokenValidator, SupabaseUserTokenValidator>();
         services.TryAddSingleton<IRingCentralClient, RingCentralClient>();
-        services.TryAddSingleton<ITokenStore, PostgrestTokenStore>();
+        services.TryAddSingleton<PostgrestTokenStore>();
+        services.TryAddSingleton<ITokenStore>(sp => sp.GetRequiredService<PostgrestTokenStore>());
+        services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<PostgrestTokenStore>());
+        services.TryAddSingleton<OwedRevocations>();
         services.TryAddSingleton<IConnectionStatusStore, PostgrestConnectionStatusStore>();
         services.TryAddSingleton<ISupabaseUserDirectory, SupabaseUserDirectory>();
         services.TryAddSingleton<IRingCentralSharedJwtClient, RingCentralClient>();
         services.TryAddSingleton<SharedJwtAccount>();
         services.TryAddSingleton<ConnectFlow>();
         services.TryAddSingleton<FlowCompletion>();
-        services.TryAddSingleton<CompleteRateLimit>();
         services.TryAddSingleton<BearerAuthentication>();
 
         services.TryAddSingleton<AuthUrlEndpoint>();
@@ -66,6 +68,7 @@ public static class ServiceCollectionExtensions
         services.AddHostedService<SettingsStartupLog>();
         services.AddHostedService<SecretsPreload>();
         services.AddHostedService(sp => sp.GetRequiredService<DependencyChecks>());
+        services.AddHostedService<RevocationRetryService>();
         return services;
     }
 

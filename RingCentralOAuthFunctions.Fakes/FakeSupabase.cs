@@ -23,7 +23,7 @@ namespace RingCentralOAuthFunctions.Fakes;
 /// answer an error instead (<see cref="RequestHold.FailWith"/>) or do the request and drop the connection
 /// (<see cref="RequestHold.LoseAnswer"/>).
 /// </summary>
-public sealed class FakeSupabase : FakeServer
+public sealed partial class FakeSupabase : FakeServer
 {
     /// <summary>A legacy-style service_role key (a JWT shape; the fake only compares strings).</summary>
     public const string LegacyServiceRoleKey = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.fake-signature";
@@ -216,6 +216,8 @@ public sealed class FakeSupabase : FakeServer
                 ["email_confirmed_at"] = email is null ? null : "2026-01-01T00:00:00Z", ["app_metadata"] = new { provider = "email" },
             });
         });
+
+        MapRpc(app);
 
         app.Map("/rest/v1/{table}", async (HttpContext context, string table) =>
         {

@@ -24,7 +24,9 @@ public sealed record DependencyReport(DateTimeOffset At, IReadOnlyList<Dependenc
 /// <list type="bullet">
 /// <item><b>Supabase JWKS</b>: fetchable, and holds an ES256/RS256 key, or else <c>Supabase:JwtSecret</c> is set
 /// (a project that signs with HS256 and has no secret here means every user gets 401);</item>
-/// <item><b>Supabase PostgREST</b>: accepts the service key (a one-column, one-row read of the tokens table);</item>
+/// <item><b>Supabase PostgREST</b>: accepts the service key (a one-column, one-row read of the tokens table), and the
+/// project has this service's migration (<c>rpc/ringcentral_oauth_schema</c> names it; a 404 <c>PGRST202</c>/<c>PGRST205</c>
+/// means it was never applied, and the failure names the migration's file);</item>
 /// <item><b>RingCentral</b>: the server answers (any status below 500).</item>
 /// </list>
 /// A check whose settings already have a problem is not run. The schedule starts with the first Health request
@@ -185,7 +187,7 @@ public sealed class DependencyChecks(
             var status = (int)response.StatusCode;
             return status switch
             {
-                >= 200 and < 300 => new(PostgrestCheck, DependencyState.Ok),
+                >= 200 and < 300 => await CheckMigrationAsync(key, cancellationToken),
                 401 or 403 => Failing(PostgrestCheck, keySetting, $"is refused by PostgREST (HTTP {status})"),
                 404 => Failing(PostgrestCheck, "Supabase:Url", $"has no {PostgrestTokenStore.TokensTable} table in PostgREST (HTTP 404)"),
                 _ => Failing(PostgrestCheck, "Supabase:Url", $"PostgREST answered HTTP {status}"),
@@ -199,6 +201,40 @@ public sealed class DependencyChecks(
         {
             return Failing(PostgrestCheck, "Supabase:Url", $"PostgREST did not answer ({UpstreamFailure.Describe(ex)})");
         }
+    }
+
+    /// <summary>The file a deployment must apply (supabase/migrations), as Health names it.</summary>
+    public static string MigrationFile => $"supabase/migrations/{PostgrestTokenStore.Migration}.sql";
+
+    private async Task<DependencyResult> CheckMigrationAsync(string key, CancellationToken cancellationToken)
+    {
+        var url = new Uri($"{supabase.Value.Url!.TrimEnd('/')}/rest/v1/rpc/{PostgrestTokenStore.SchemaFunction}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("apikey", key);
+        if (PostgrestTokenStore.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        string? Field(string name)
+        {
+            try
+            {
+                return System.Text.Json.Nodes.JsonNode.Parse(body)?[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
+        }
+
+        var status = (int)response.StatusCode;
+        if (status == 404 && Field("code") is "PGRST202" or "PGRST205")
+            return Failing(PostgrestCheck, "Supabase:Url", $"has not got this service's database migration: apply {MigrationFile} (PostgREST: {Field("code")}); Complete and Disconnect fail until it is");
+        if (status is < 200 or >= 300)
+            return Failing(PostgrestCheck, "Supabase:Url", $"PostgREST answered HTTP {status} to {PostgrestTokenStore.SchemaFunction}");
+        // Migrations are named by timestamp: a later one contains this one.
+        return string.CompareOrdinal(Field("migration"), PostgrestTokenStore.Migration) >= 0
+            ? new(PostgrestCheck, DependencyState.Ok)
+            : Failing(PostgrestCheck, "Supabase:Url", $"has an older database migration than this service needs: apply {MigrationFile}");
     }
 
     private async Task<DependencyResult> CheckRingCentralAsync(HashSet<string> problems, CancellationToken cancellationToken)

@@ -13,11 +13,13 @@ namespace RingCentralOAuthFunctions.Endpoints;
 /// <c>POST /api/ringcentral/complete</c>, body <c>{"ticket":"…"}</c>, bearer token: the ERP window that asked for the
 /// authorize URL finishes the connection with the ticket the Callback put in the popup's fragment. Only the user the
 /// ticket names may finish it (RFC 9700 section 4.7.1: the flow is bound to the session that started it); anyone
-/// else gets 403 and nothing is exchanged or written. Each flow is completed once (<see cref="FlowCompletion"/>).
+/// else gets 403, nothing is exchanged, and the flow is recorded as refused (the ticket is then dead for everyone).
+/// Each flow is completed once (<see cref="FlowCompletion"/>). Past the per-user limit (counted in the database with
+/// each claim, for all instances: <see cref="ConnectFlow.PermitsPerWindow"/>), 429 with <c>Retry-After</c> and nothing
+/// sent to RingCentral.
 /// </summary>
 public sealed class CompleteEndpoint(
     BearerAuthentication authentication,
-    CompleteRateLimit rateLimit,
     StateKeySource keys,
     TicketProtector tickets,
     FlowCompletion completion,
@@ -39,15 +41,6 @@ public sealed class CompleteEndpoint(
             var (user, refusal) = await authentication.AuthenticateAsync(request, cancellationToken);
             if (user is null) return refusal!;
 
-            if (!rateLimit.TryAcquire(user.Id, out var retryAfter))
-            {
-                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                Log.ConnectRateLimited(logger, user.Id, seconds);
-                telemetry.ConnectRateLimited();
-                request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                return ApiResponses.Error(request, StatusCodes.Status429TooManyRequests, TooManyAttempts);
-            }
-
             request.Body.Position = 0;
             var encoded = await ReadTicketAsync(request, cancellationToken);
             CompleteTicket? ticket = null;
@@ -64,10 +57,20 @@ public sealed class CompleteEndpoint(
             {
                 Log.ConnectRefused(logger, user.Id, "other_user");
                 telemetry.ConnectRefused("other_user");
+                await completion.RefuseAsync(ticket);
                 return ApiResponses.Error(request, StatusCodes.Status403Forbidden, OtherUser);
             }
 
             var result = await completion.CompleteAsync(ticket, cancellationToken);
+            if (result.Reason == ConnectResult.RateLimitedReason)
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(result.RetryAfter.TotalSeconds));
+                Log.ConnectRateLimited(logger, user.Id, seconds);
+                telemetry.ConnectRateLimited();
+                request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return ApiResponses.Error(request, StatusCodes.Status429TooManyRequests, TooManyAttempts);
+            }
+
             return result.Succeeded
                 ? ApiResponses.Ok(request, new CompleteResponse(ConnectedStatus, result.Email ?? ""))
                 : ApiResponses.Error(request, StatusFor(result.Reason), result.Message);

@@ -1,25 +1,27 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using RingCentralOAuthFunctions.Monitoring;
-using RingCentralOAuthFunctions.RingCentral;
+using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.Endpoints;
 
 /// <summary>
-/// <c>POST /api/ringcentral/disconnect</c>: revokes the caller's refresh token at RingCentral (best effort, not
-/// retried), then deletes the caller's token row if it still holds that token (else it starts again with what the row
-/// now holds), then the connection row. Idempotent. The user id comes from the verified token only.
+/// <c>POST /api/ringcentral/disconnect</c>: one database call (<c>ringcentral_oauth_disconnect</c>) deletes the caller's
+/// token row and connection row and records the deleted refresh token as owed a revocation, in one transaction; then
+/// the token is revoked at RingCentral (retried later from the database if that fails). Idempotent. The user id comes
+/// from the verified token only. Once the database call is sent, the request's cancellation is no longer followed:
+/// a client that leaves cannot stop it half way (there is no half way: the rows are gone, or untouched and valid).
 /// </summary>
 public sealed class DisconnectEndpoint(
     BearerAuthentication authentication,
-    ITokenStore store,
-    IRingCentralClient ringCentral,
+    IFlowStore store,
+    OwedRevocations revocations,
     Telemetry telemetry,
     ILogger<DisconnectEndpoint> logger)
 {
-    /// <summary>Rounds of read, revoke, conditional delete before a Disconnect that keeps losing to writers gives up (503).</summary>
-    public const int MaxAttempts = 3;
+    /// <summary>The database call's own budget (the revocation has <see cref="OwedRevocations.RevokeBudget"/> more).</summary>
+    public static readonly TimeSpan StoreBudget = TimeSpan.FromSeconds(10);
 
     public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -27,65 +29,24 @@ public sealed class DisconnectEndpoint(
         {
             var (user, refusal) = await authentication.AuthenticateAsync(request, cancellationToken);
             if (user is null) return refusal!;
+            cancellationToken.ThrowIfCancellationRequested();
 
-            // The token row is deleted only at the version read, so a connect that stored new tokens in between is
-            // never deleted unrevoked: its tokens are read, revoked and deleted in the next round.
-            var (hadConnection, revokeTried, revoked) = (false, false, true);
-            for (var attempt = 1; ; attempt++)
+            DisconnectOutcome outcome;
+            using (var budget = new CancellationTokenSource(StoreBudget))
             {
-                StoredRefreshToken? stored;
                 try
                 {
-                    stored = await store.GetRefreshTokenAsync(user.Id, cancellationToken);
+                    outcome = await store.DisconnectAsync(user.Id, budget.Token);
                 }
-                catch (TokenStoreException)
+                catch (Exception ex) when (ex is TokenStoreException or Secrets.SecretUnavailableException or OperationCanceledException)
                 {
-                    Log.DisconnectFailed(logger, user.Id, "read");
+                    Log.DisconnectFailed(logger, user.Id, "disconnect");
                     return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.StoreUnavailable);
                 }
-
-                hadConnection |= stored is not null;
-                if (stored is { RefreshToken: { Length: > 0 } refreshToken } && TokenRow.IsUsersOwn(refreshToken))
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(OAuth.ConnectFlow.RevokeBudget);
-                    var failure = await ringCentral.RevokeAsync(refreshToken, timeout.Token);
-                    revokeTried = true;
-                    revoked &= failure is null;
-                    if (failure is not null) Log.RevokeFailed(logger, user.Id, failure.HttpStatus, failure.ErrorCode);
-                }
-
-                try
-                {
-                    if (stored is null || await store.DeleteTokensAsync(user.Id, stored.Version, cancellationToken)) break;
-                }
-                catch (TokenStoreException)
-                {
-                    Log.DisconnectFailed(logger, user.Id, "delete");
-                    return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.StoreUnavailable);
-                }
-
-                if (attempt == MaxAttempts)
-                {
-                    Log.DisconnectFailed(logger, user.Id, "contended");
-                    return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.StoreUnavailable);
-                }
-
-                Log.DisconnectRetried(logger, user.Id, attempt);
             }
 
-            try
-            {
-                await store.DeleteConnectionAsync(user.Id, cancellationToken);
-            }
-            catch (TokenStoreException)
-            {
-                Log.DisconnectFailed(logger, user.Id, "delete");
-                return ApiResponses.Error(request, StatusCodes.Status503ServiceUnavailable, ApiResponses.StoreUnavailable);
-            }
-
-            revoked &= revokeTried;
-            Log.Disconnected(logger, user.Id, hadConnection, revoked);
+            var revoked = outcome.Revoke.Count > 0 && await revocations.RevokeNowAsync(user.Id, outcome.Revoke, "disconnected-token");
+            Log.Disconnected(logger, user.Id, outcome.HadConnection, revoked);
             telemetry.Disconnected(revoked);
             return ApiResponses.Ok(request, new { success = true });
         }

@@ -34,19 +34,15 @@ internal static partial class Log
     private static string Status(int? httpStatus) => httpStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? None;
 
     [LoggerMessage(EventId = 1103, EventName = "ConnectRolledBack", Level = LogLevel.Warning,
-        Message = "Connection for user {UserId} not saved; earlier rows restored and new tokens revoked: {Revoked}")]
+        Message = "Connection for user {UserId} not saved (the rows are as before); new tokens revoked: {Revoked}")]
     public static partial void ConnectRolledBack(ILogger logger, Guid userId, bool revoked);
 
-    [LoggerMessage(EventId = 1104, EventName = "ConnectRollbackFailed", Level = LogLevel.Critical,
-        Message = "Connection for user {UserId} half saved: the {Row} row could not be restored; tokens a restored-or-absent row does not hold are revoked, stored ones kept valid. Check both rows.")]
-    public static partial void ConnectRollbackFailed(ILogger logger, Guid userId, string row);
-
     [LoggerMessage(EventId = 1106, EventName = "ConnectRollbackUncertain", Level = LogLevel.Warning,
-        Message = "Save to {Row} for user {UserId} got no answer and could not be undone; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
+        Message = "Save ({Row}) for user {UserId} got no answer; the new tokens are revoked. If the save landed after all, the user must reconnect.")]
     public static partial void ConnectRollbackUncertain(ILogger logger, Guid userId, string row);
 
     [LoggerMessage(EventId = 1107, EventName = "ConnectSuperseded", Level = LogLevel.Warning,
-        Message = "Connection for user {UserId} not saved: the token row changed after it was read (another connect, a disconnect or a token refresh came first); this flow's new tokens revoked: {Revoked}")]
+        Message = "Connection for user {UserId} not saved: the user's connection changed after this flow claimed (another connect or a disconnect came first); this flow's new tokens revoked: {Revoked}")]
     public static partial void ConnectSuperseded(ILogger logger, Guid userId, bool revoked);
 
     [LoggerMessage(EventId = 1108, EventName = "ConnectFinishedAfterAbort", Level = LogLevel.Warning,
@@ -91,9 +87,9 @@ internal static partial class Log
         Message = "Disconnect for user {UserId} failed at {Step}")]
     public static partial void DisconnectFailed(ILogger logger, Guid userId, string step);
 
-    [LoggerMessage(EventId = 1203, EventName = "DisconnectRetried", Level = LogLevel.Information,
-        Message = "Disconnect for user {UserId}: the token row changed after it was read (a connect or a token refresh came in between); reading it again (attempt {Attempt})")]
-    public static partial void DisconnectRetried(ILogger logger, Guid userId, int attempt);
+    [LoggerMessage(EventId = 1204, EventName = "RevocationsRetried", Level = LogLevel.Information,
+        Message = "Owed revocations retried: {Revoked} revoked, {StillOwed} still owed (tried again later)")]
+    public static partial void RevocationsRetried(ILogger logger, int revoked, int stillOwed);
 
     [LoggerMessage(EventId = 1300, EventName = "StatusChecked", Level = LogLevel.Debug,
         Message = "Status for user {UserId}: {Status}")]

@@ -13,20 +13,18 @@ using RingCentralOAuthFunctions.Secrets;
 namespace RingCentralOAuthFunctions.Supabase;
 
 /// <summary>
-/// The two ERP tables through PostgREST (<c>{Supabase:Url}/rest/v1</c>) with the service-role key, which is
-/// sent as <c>apikey</c>, and also as <c>Authorization: Bearer</c> only when it is a legacy JWT key (as supabase-js
-/// does; a new <c>sb_secret_</c> key is not a JWT). The connection row is upserted (<c>POST ?on_conflict=...</c> with
-/// <c>Prefer: resolution=merge-duplicates,return=minimal</c>). The token row is written conditionally: a plain insert
-/// (409 <c>23505</c> when the user has a row), or a <c>PATCH</c>/<c>DELETE</c> filtered on the <c>updated_at</c> that was
-/// read, with <c>Prefer: return=representation</c> and <c>select=updated_at</c>, so the answer says whether a row
-/// matched and gives the new version (never the tokens). Filters name the version, never a token: query strings end
-/// up in Supabase's API logs. Every filter is on the caller's user id.
+/// The two ERP tables and the migration's functions through PostgREST (<c>{Supabase:Url}/rest/v1</c>) with the
+/// service-role key, which is sent as <c>apikey</c>, and also as <c>Authorization: Bearer</c> only when it is a legacy
+/// JWT key (as supabase-js does; a new <c>sb_secret_</c> key is not a JWT). Reads select the columns they need, filtered
+/// on the caller's user id. Every write is one call of a function of <c>supabase/migrations</c>
+/// (<c>POST /rest/v1/rpc/&lt;function&gt;</c> with a JSON object of named arguments), so each is one transaction:
+/// tokens travel in the body, never in a query string (query strings end up in Supabase's API logs).
 /// </summary>
 public sealed class PostgrestTokenStore(
     IHttpClientFactory httpClients,
     IOptions<SupabaseOptions> options,
     ISecretSource secrets,
-    ILogger<PostgrestTokenStore> logger) : ITokenStore
+    ILogger<PostgrestTokenStore> logger) : ITokenStore, IFlowStore
 {
     public const string HttpClientName = "Supabase.Rest";
     public const string TokensTable = "user_ringcentral_tokens";
@@ -46,12 +44,6 @@ public sealed class PostgrestTokenStore(
         return row is null ? null : new TokenRowSummary(Str(row, "rc_email") ?? "", Time(row, "updated_at"));
     }
 
-    public async Task<StoredRefreshToken?> GetRefreshTokenAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        var row = await SelectOneAsync(TokensTable, $"user_id=eq.{userId}", "refresh_token,updated_at", cancellationToken);
-        return row is null ? null : new StoredRefreshToken(Str(row, "refresh_token") ?? "", Str(row, "updated_at"));
-    }
-
     public async Task<ConnectionRow?> GetConnectionAsync(Guid userId, CancellationToken cancellationToken)
     {
         var row = await SelectOneAsync(ConnectionsTable, ConnectionFilter(userId),
@@ -60,72 +52,111 @@ public sealed class PostgrestTokenStore(
             Time(row, "last_sync_at"), Str(row, "error_message"), row["config"] as JsonObject);
     }
 
-    public async Task<string?> InsertTokensAsync(TokenRow row, CancellationToken cancellationToken)
+    public const string ClaimFunction = "ringcentral_oauth_claim", RefuseFunction = "ringcentral_oauth_refuse", FailFunction = "ringcentral_oauth_fail",
+        SaveFunction = "ringcentral_oauth_save", DisconnectFunction = "ringcentral_oauth_disconnect",
+        RevocationsDueFunction = "ringcentral_oauth_revocations_due", RevocationsDoneFunction = "ringcentral_oauth_revocations_done",
+        SchemaFunction = "ringcentral_oauth_schema";
+
+    /// <summary>The migration that creates the functions above (<c>supabase/migrations/&lt;name&gt;.sql</c>).</summary>
+    public const string Migration = "20261205210000_ringcentral_oauth_flows";
+
+    public async Task<FlowClaim> ClaimFlowAsync(string flowMarker, Guid userId, Guid claimId, int maxClaims, TimeSpan window, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("insert", TokensTable, HttpMethod.Post, "select=updated_at", TokenBody(row),
-            "return=representation", cancellationToken, conflictIsAnAnswer: true);
-        return response.StatusCode == HttpStatusCode.Conflict ? null : await WrittenVersionAsync(response, "insert", TokensTable, cancellationToken);
-    }
-
-    public async Task<string?> ReplaceTokensAsync(TokenRow row, string? expectedVersion, CancellationToken cancellationToken)
-    {
-        using var response = await SendAsync("update", TokensTable, HttpMethod.Patch,
-            $"select=updated_at&user_id=eq.{row.UserId}&{VersionFilter(expectedVersion)}", TokenBody(row), "return=representation", cancellationToken);
-        return await WrittenVersionAsync(response, "update", TokensTable, cancellationToken);
-    }
-
-    public async Task<bool> DeleteTokensAsync(Guid userId, string? expectedVersion, CancellationToken cancellationToken)
-    {
-        using var response = await SendAsync("delete", TokensTable, HttpMethod.Delete,
-            $"select=updated_at&user_id=eq.{userId}&{VersionFilter(expectedVersion)}", null, "return=representation", cancellationToken);
-        return await WrittenVersionAsync(response, "delete", TokensTable, cancellationToken) is not null;
-    }
-
-    private static JsonObject TokenBody(TokenRow row) => new()
-    {
-        ["user_id"] = row.UserId,
-        ["rc_email"] = row.RcEmail,
-        ["refresh_token"] = row.RefreshToken,
-        ["access_token"] = row.AccessToken,
-        ["token_expires_at"] = row.TokenExpiresAt,
-        ["code_verifier"] = row.CodeVerifier,
-    };
-
-    private static string VersionFilter(string? version) =>
-        version is null ? "updated_at=is.null" : "updated_at=eq." + Uri.EscapeDataString(version);
-
-    public Task UpsertConnectionAsync(ConnectionRow row, CancellationToken cancellationToken) =>
-        UpsertAsync(ConnectionsTable, "user_id,integration_id", new JsonObject
+        var answer = await CallAsync(ClaimFunction, new JsonObject
         {
-            ["user_id"] = row.UserId,
-            ["integration_id"] = ConnectionRow.IntegrationId,
-            ["status"] = row.Status,
-            ["last_checked_at"] = row.LastCheckedAt,
-            ["last_sync_at"] = row.LastSyncAt,
-            ["error_message"] = row.ErrorMessage,
-            ["config"] = row.Config?.DeepClone() ?? new JsonObject(),
+            ["p_flow_marker"] = flowMarker, ["p_user_id"] = userId, ["p_claim_id"] = claimId,
+            ["p_max_claims"] = maxClaims, ["p_window_seconds"] = (int)window.TotalSeconds,
         }, cancellationToken);
-
-    public async Task RestoreConnectionAsync(Guid userId, ConnectionRow? previous, DateTimeOffset writtenSyncAt, CancellationToken cancellationToken)
-    {
-        // The stamp is written by the same serializer as the upsert's body, so the filter names exactly that value.
-        var filter = $"{ConnectionFilter(userId)}&last_sync_at=eq.{Uri.EscapeDataString(JsonValue.Create(writtenSyncAt).ToJsonString().Trim('"'))}";
-        using var response = previous is null
-            ? await SendAsync("delete", ConnectionsTable, HttpMethod.Delete, filter, null, "return=minimal", cancellationToken)
-            : await SendAsync("update", ConnectionsTable, HttpMethod.Patch, filter, new JsonObject
-            {
-                ["status"] = previous.Status,
-                ["last_checked_at"] = previous.LastCheckedAt,
-                ["last_sync_at"] = previous.LastSyncAt,
-                ["error_message"] = previous.ErrorMessage,
-                ["config"] = previous.Config?.DeepClone() ?? new JsonObject(),
-            }, "return=minimal", cancellationToken);
+        return Str(answer, "result") switch
+        {
+            "claimed" => new FlowClaim(ClaimResult.Claimed),
+            "connected" => new FlowClaim(ClaimResult.Connected, Label: Str(answer, "label") ?? ""),
+            "used" => new FlowClaim(ClaimResult.Used, RecordedOutcome: Str(answer, "outcome")),
+            "rate_limited" => new FlowClaim(ClaimResult.RateLimited,
+                RetryAfter: TimeSpan.FromSeconds(answer["retry_after"] is JsonValue v && v.TryGetValue<int>(out var s) ? Math.Max(1, s) : (int)window.TotalSeconds)),
+            _ => throw Unexpected("claim", ClaimFunction),
+        };
     }
 
-    public async Task DeleteConnectionAsync(Guid userId, CancellationToken cancellationToken)
+    public async Task RefuseFlowAsync(string flowMarker, Guid userId, CancellationToken cancellationToken) =>
+        await CallAsync(RefuseFunction, new JsonObject { ["p_flow_marker"] = flowMarker, ["p_user_id"] = userId }, cancellationToken);
+
+    public async Task FailFlowAsync(string flowMarker, Guid userId, Guid claimId, CancellationToken cancellationToken) =>
+        await CallAsync(FailFunction, new JsonObject { ["p_flow_marker"] = flowMarker, ["p_user_id"] = userId, ["p_claim_id"] = claimId }, cancellationToken);
+
+    public async Task<FlowSaveOutcome> SaveFlowAsync(FlowSave save, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("delete", ConnectionsTable, HttpMethod.Delete, ConnectionFilter(userId), null, "return=minimal", cancellationToken);
+        var answer = await CallAsync(SaveFunction, new JsonObject
+        {
+            ["p_flow_marker"] = save.FlowMarker, ["p_user_id"] = save.UserId, ["p_claim_id"] = save.ClaimId, ["p_rc_email"] = save.RcEmail,
+            ["p_refresh_token"] = save.RefreshToken, ["p_access_token"] = save.AccessToken, ["p_token_expires_at"] = save.TokenExpiresAt,
+        }, cancellationToken);
+        var result = Str(answer, "result") switch
+        {
+            "connected" => SaveResult.Connected,
+            "superseded" => SaveResult.Superseded,
+            "not_claimed" => SaveResult.NotClaimed,
+            _ => throw Unexpected("save", SaveFunction),
+        };
+        return new FlowSaveOutcome(result, Owed(answer["revoke"]));
     }
+
+    public async Task<DisconnectOutcome> DisconnectAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        var answer = await CallAsync(DisconnectFunction, new JsonObject { ["p_user_id"] = userId }, cancellationToken);
+        if (Str(answer, "result") != "disconnected") throw Unexpected("disconnect", DisconnectFunction);
+        return new DisconnectOutcome(answer["had_connection"] is JsonValue v && v.TryGetValue<bool>(out var had) && had, Owed(answer["revoke"]));
+    }
+
+    public async Task<IReadOnlyList<OwedRevocation>> TakeDueRevocationsAsync(int limit, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("rpc", RpcPath(RevocationsDueFunction), HttpMethod.Post, "",
+            new JsonObject { ["p_limit"] = limit, ["p_grace_seconds"] = (int)grace.TotalSeconds }, null, cancellationToken);
+        return Owed(await ParseAsync(response, RevocationsDueFunction, cancellationToken));
+    }
+
+    public async Task MarkRevokedAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0) return;
+        await CallAsync(RevocationsDoneFunction, new JsonObject { ["p_ids"] = new JsonArray(ids.Select(id => (JsonNode)id).ToArray()) }, cancellationToken);
+    }
+
+    private static string RpcPath(string function) => "rpc/" + function;
+
+    /// <summary>One function call; its JSON object answer.</summary>
+    private async Task<JsonObject> CallAsync(string function, JsonObject args, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync("rpc", RpcPath(function), HttpMethod.Post, "", args, null, cancellationToken);
+        return await ParseAsync(response, function, cancellationToken) as JsonObject ?? throw Unexpected("rpc", function, (int)response.StatusCode);
+    }
+
+    private async Task<JsonNode?> ParseAsync(HttpResponseMessage response, string function, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            Log.StoreRequestFailed(logger, "rpc", RpcPath(function), (int)response.StatusCode, "not-json");
+            throw new TokenStoreException("rpc", RpcPath(function), (int)response.StatusCode, null, ex);
+        }
+    }
+
+    /// <summary>An answer that is not one the function gives: treated as refused (nothing is known to have changed).</summary>
+    private TokenStoreException Unexpected(string operation, string function, int status = 200)
+    {
+        Log.StoreRequestFailed(logger, operation, RpcPath(function), status, "unexpected-answer");
+        return new TokenStoreException(operation, RpcPath(function), status, null);
+    }
+
+    private static List<OwedRevocation> Owed(JsonNode? list) =>
+        list is JsonArray array
+            ? array.OfType<JsonObject>()
+                .Where(o => o["id"] is JsonValue id && id.TryGetValue<long>(out _) && Str(o, "token") is { Length: > 0 })
+                .Select(o => new OwedRevocation(o["id"]!.GetValue<long>(), Str(o, "token")!))
+                .ToList()
+            : [];
 
     public async Task MarkConnectionCheckedAsync(Guid userId, DateTimeOffset checkedAt, CancellationToken cancellationToken)
     {
@@ -134,28 +165,6 @@ public sealed class PostgrestTokenStore(
     }
 
     private static string ConnectionFilter(Guid userId) => $"user_id=eq.{userId}&integration_id=eq.{ConnectionRow.IntegrationId}";
-
-    private async Task UpsertAsync(string table, string onConflict, JsonObject body, CancellationToken cancellationToken)
-    {
-        using var response = await SendAsync("upsert", table, HttpMethod.Post, $"on_conflict={onConflict}", body,
-            "resolution=merge-duplicates,return=minimal", cancellationToken);
-    }
-
-    /// <summary>The <c>updated_at</c> of the first row a <c>return=representation</c> write answered with; null when it matched no row.</summary>
-    private async Task<string?> WrittenVersionAsync(HttpResponseMessage response, string operation, string table, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var rows = await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            if (rows is not JsonArray array) throw new JsonException("not an array");
-            return array.Count == 0 ? null : array[0] is JsonObject row && Str(row, "updated_at") is { } version ? version : "";
-        }
-        catch (JsonException ex)
-        {
-            Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, "not-json");
-            throw new TokenStoreException(operation, table, (int)response.StatusCode, null, ex);
-        }
-    }
 
     private async Task<JsonObject?> SelectOneAsync(string table, string filter, string columns, CancellationToken cancellationToken)
     {
@@ -172,12 +181,13 @@ public sealed class PostgrestTokenStore(
         }
     }
 
-    /// <summary>Sends one request; a success (or, with <paramref name="conflictIsAnAnswer"/>, a 409 <c>23505</c>) is returned, anything else thrown.</summary>
+    /// <summary>Sends one request; a success is returned, anything else thrown.</summary>
     private async Task<HttpResponseMessage> SendAsync(string operation, string table, HttpMethod method, string query,
-        JsonObject? body, string? prefer, CancellationToken cancellationToken, bool conflictIsAnAnswer = false)
+        JsonObject? body, string? prefer, CancellationToken cancellationToken)
     {
         var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
-        using var request = new HttpRequestMessage(method, $"{options.Value.Url!.TrimEnd('/')}/rest/v1/{table}?{query}");
+        var url = $"{options.Value.Url!.TrimEnd('/')}/rest/v1/{table}" + (query.Length > 0 ? "?" + query : "");
+        using var request = new HttpRequestMessage(method, url);
         request.Headers.TryAddWithoutValidation("apikey", key);
         if (IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -201,8 +211,6 @@ public sealed class PostgrestTokenStore(
         using (response)
         {
             var code = await PostgrestErrorCodeAsync(response, cancellationToken);
-            if (conflictIsAnAnswer && response.StatusCode == HttpStatusCode.Conflict && code == "23505")
-                return new HttpResponseMessage(HttpStatusCode.Conflict);
             Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, code);
             throw new TokenStoreException(operation, table, (int)response.StatusCode, code);
         }

@@ -5,8 +5,7 @@ namespace RingCentralOAuthFunctions.Supabase;
 /// <summary>
 /// A <c>user_ringcentral_tokens</c> row as the other ERP functions read it: tokens in plain text, never a
 /// placeholder in <c>refresh_token</c>. <see cref="Version"/> is the row's <c>updated_at</c> exactly as PostgREST
-/// returned it (the table's trigger sets it on every write): conditional writes name it, so they land only on the row
-/// as it was read. <see cref="ToString"/> never prints the tokens.
+/// returned it (the table's trigger sets it on every write). <see cref="ToString"/> never prints the tokens.
 /// </summary>
 public sealed record TokenRow(Guid UserId, string RcEmail, string RefreshToken, string? AccessToken, DateTimeOffset? TokenExpiresAt, string? CodeVerifier,
     string? Version = null)
@@ -28,12 +27,6 @@ public sealed record ConnectionRow(Guid UserId, string Status, DateTimeOffset? L
     public const string Error = "error";
 }
 
-/// <summary>What Disconnect needs of the token row: the refresh token to revoke and the version to delete.</summary>
-public sealed record StoredRefreshToken(string RefreshToken, string? Version)
-{
-    public override string ToString() => "StoredRefreshToken";
-}
-
 /// <summary>What Status needs of the token row: no tokens.</summary>
 public sealed record TokenRowSummary(string RcEmail, DateTimeOffset? UpdatedAt);
 
@@ -48,37 +41,73 @@ public sealed class TokenStoreException(string operation, string table, int? htt
 }
 
 /// <summary>
-/// The two ERP tables. Writes to the token row are conditional: each names the version it expects and reports whether
-/// it landed, so two flows of one user never both act on the same row (the loser learns it and cleans up after itself).
-/// A conditional write that returns normally either landed (a version, or true) or matched nothing (null, or false);
-/// <see cref="TokenStoreException"/> means it was refused (<see cref="TokenStoreException.HttpStatus"/> set: nothing
-/// changed) or got no answer (it may have landed).
+/// The two ERP tables, read directly (Status). Every write goes through <see cref="IFlowStore"/>: one database
+/// function call each, so each is one transaction.
 /// </summary>
 public interface ITokenStore
 {
     Task<TokenRow?> GetTokensAsync(Guid userId, CancellationToken cancellationToken);
     Task<TokenRowSummary?> GetTokenSummaryAsync(Guid userId, CancellationToken cancellationToken);
-    Task<StoredRefreshToken?> GetRefreshTokenAsync(Guid userId, CancellationToken cancellationToken);
     Task<ConnectionRow?> GetConnectionAsync(Guid userId, CancellationToken cancellationToken);
-
-    /// <summary>Inserts the user's token row; the new version, or null when the user already has one.</summary>
-    Task<string?> InsertTokensAsync(TokenRow row, CancellationToken cancellationToken);
-
-    /// <summary>Overwrites the user's token row if it is still at <paramref name="expectedVersion"/>; the new version, or null when it is not.</summary>
-    Task<string?> ReplaceTokensAsync(TokenRow row, string? expectedVersion, CancellationToken cancellationToken);
-
-    /// <summary>Deletes the user's token row if it is still at <paramref name="expectedVersion"/>; false when it is not.</summary>
-    Task<bool> DeleteTokensAsync(Guid userId, string? expectedVersion, CancellationToken cancellationToken);
-
-    Task UpsertConnectionAsync(ConnectionRow row, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Undoes <see cref="UpsertConnectionAsync"/> of a row stamped <c>last_sync_at = </c><paramref name="writtenSyncAt"/>:
-    /// puts <paramref name="previous"/> back (or deletes the row when there was none), only while the row still carries
-    /// that stamp, so a later flow's row is never touched.
-    /// </summary>
-    Task RestoreConnectionAsync(Guid userId, ConnectionRow? previous, DateTimeOffset writtenSyncAt, CancellationToken cancellationToken);
-
-    Task DeleteConnectionAsync(Guid userId, CancellationToken cancellationToken);
     Task MarkConnectionCheckedAsync(Guid userId, DateTimeOffset checkedAt, CancellationToken cancellationToken);
+}
+
+/// <summary>What a claim of a flow answered (<c>ringcentral_oauth_claim</c>).</summary>
+public enum ClaimResult
+{
+    /// <summary>This caller may send the flow's code.</summary>
+    Claimed,
+    /// <summary>The flow was completed before and is still the stored connection (<see cref="FlowClaim.Label"/>).</summary>
+    Connected,
+    /// <summary>The flow was claimed before (running elsewhere, failed, refused, or replaced since): nothing may be sent.</summary>
+    Used,
+    /// <summary>The user claimed too many flows lately (<see cref="FlowClaim.RetryAfter"/>).</summary>
+    RateLimited,
+}
+
+public sealed record FlowClaim(ClaimResult Result, string? Label = null, string? RecordedOutcome = null, TimeSpan RetryAfter = default);
+
+/// <summary>A refresh token the service owes RingCentral a revocation for, recorded durably (<c>ringcentral_oauth_revocations</c>).</summary>
+public sealed record OwedRevocation(long Id, string RefreshToken)
+{
+    public override string ToString() => $"OwedRevocation({Id})";
+}
+
+/// <summary>What a save answered (<c>ringcentral_oauth_save</c>).</summary>
+public enum SaveResult
+{
+    /// <summary>Both rows written; <see cref="FlowSaveOutcome.Revoke"/> holds the refresh token it displaced, if any.</summary>
+    Connected,
+    /// <summary>The user's connection changed through this service after this flow claimed: nothing written; its own token is owed.</summary>
+    Superseded,
+    /// <summary>This caller holds no claim on the flow: nothing written; its own token is owed.</summary>
+    NotClaimed,
+}
+
+public sealed record FlowSaveOutcome(SaveResult Result, IReadOnlyList<OwedRevocation> Revoke);
+
+/// <summary>What a flow's save writes: the token row's values and the account label.</summary>
+public sealed record FlowSave(string FlowMarker, Guid UserId, Guid ClaimId, string RcEmail, string RefreshToken, string? AccessToken, DateTimeOffset? TokenExpiresAt)
+{
+    public override string ToString() => $"FlowSave(user {UserId})";
+}
+
+public sealed record DisconnectOutcome(bool HadConnection, IReadOnlyList<OwedRevocation> Revoke);
+
+/// <summary>
+/// The functions of <c>supabase/migrations</c> (PostgREST RPC): each call is one transaction in the database, which
+/// decides between racing flows, instances and disconnects. <see cref="TokenStoreException"/> means the call was
+/// refused (<see cref="TokenStoreException.HttpStatus"/> set: nothing changed) or got no answer (it may have landed).
+/// </summary>
+public interface IFlowStore
+{
+    Task<FlowClaim> ClaimFlowAsync(string flowMarker, Guid userId, Guid claimId, int maxClaims, TimeSpan window, CancellationToken cancellationToken);
+    Task RefuseFlowAsync(string flowMarker, Guid userId, CancellationToken cancellationToken);
+    Task FailFlowAsync(string flowMarker, Guid userId, Guid claimId, CancellationToken cancellationToken);
+    Task<FlowSaveOutcome> SaveFlowAsync(FlowSave save, CancellationToken cancellationToken);
+    Task<DisconnectOutcome> DisconnectAsync(Guid userId, CancellationToken cancellationToken);
+
+    /// <summary>Owed revocations due for a retry (older than <paramref name="grace"/>); each taken is pushed back, so instances do not share one.</summary>
+    Task<IReadOnlyList<OwedRevocation>> TakeDueRevocationsAsync(int limit, TimeSpan grace, CancellationToken cancellationToken);
+    Task MarkRevokedAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
 }

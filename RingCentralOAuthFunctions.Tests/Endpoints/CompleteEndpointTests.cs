@@ -17,18 +17,19 @@ namespace RingCentralOAuthFunctions.Tests.Endpoints;
 /// </summary>
 public sealed class CompleteEndpointTests
 {
-    private static async Task<(Guid User, string Ticket)> TicketAsync(ServiceHost host, string? email = null)
+    private static async Task<(Guid User, string Ticket)> TicketAsync(ServiceHost host, string? email = null, Guid? user = null)
     {
-        var user = Guid.NewGuid();
-        var callback = await host.CallbackAsync(await host.AuthorizeAsync(await host.GetAuthUrlAsync(user, email)));
+        user ??= Guid.NewGuid();
+        var callback = await host.CallbackAsync(await host.AuthorizeAsync(await host.GetAuthUrlAsync(user.Value, email)));
         Assert.Equal("success", callback.Status);
-        return (user, callback.Ticket!);
+        return (user.Value, callback.Ticket!);
     }
 
     private static void AssertNothingExchangedOrWritten(ServiceHost host)
     {
         Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
-        Assert.Empty(host.Supabase.RequestsTo("POST", "/rest/v1/"));
+        // At most the refusal of the flow is recorded (a 403); no row is written.
+        Assert.DoesNotContain(host.Supabase.RequestsTo("POST", "/rest/v1/"), r => r.Path != "/rest/v1/rpc/ringcentral_oauth_refuse");
         Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
         Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.ConnectionsTable));
     }
@@ -140,7 +141,7 @@ public sealed class CompleteEndpointTests
     }
 
     [Fact]
-    public async Task The_owner_can_still_complete_after_another_user_was_refused()
+    public async Task A_ticket_refused_to_another_user_is_dead_for_its_own_user_too_and_nothing_is_exchanged()
     {
         await using var host = await ServiceHost.StartAsync();
         var (user, ticket) = await TicketAsync(host, "owner@rebar.test");
@@ -148,8 +149,10 @@ public sealed class CompleteEndpointTests
 
         var outcome = await host.CompleteAsync(user, ticket);
 
-        Assert.Equal(HttpStatusCode.OK, outcome.StatusCode);
-        Assert.Equal("owner@rebar.test", outcome.Email);
+        Assert.Equal(HttpStatusCode.Conflict, outcome.StatusCode);
+        Assert.Equal(CallbackMessages.AlreadyUsed, outcome.Error);
+        Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
+        Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, user));
     }
 
     [Theory]
@@ -174,7 +177,7 @@ public sealed class CompleteEndpointTests
     {
         await using var host = await ServiceHost.StartAsync();
         var (user, ticket) = await TicketAsync(host, "back@rebar.test");
-        host.Supabase.Inject(FakeSupabase.Route("GET", FakeSupabase.ConnectionsTable), new Fault(503, FakeSupabase.ErrorBody("XX000", "down"), Times: 3));
+        host.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.RpcRoute("ringcentral_oauth_claim")), new Fault(503, FakeSupabase.ErrorBody("XX000", "down"), Times: 3));
 
         var down = await host.CompleteAsync(user, ticket);
 
@@ -192,31 +195,66 @@ public sealed class CompleteEndpointTests
     {
         await using var host = await ServiceHost.StartAsync();
         var (user, ticket) = await TicketAsync(host);
-        host.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.TokensTable), new Fault(500, FakeSupabase.ErrorBody("XX000", "down")));
+        host.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.RpcRoute("ringcentral_oauth_save")), new Fault(500, FakeSupabase.ErrorBody("XX000", "down")));
 
         var outcome = await host.CompleteAsync(user, ticket);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, outcome.StatusCode);
         Assert.Equal(CallbackMessages.SaveFailed, outcome.Error);
+        Assert.Equal([host.RingCentral.Issued.Single().RefreshToken], host.RingCentral.Revoked);
     }
 
     [Fact]
-    public async Task More_than_the_per_user_limit_is_429_with_retry_after_and_other_users_are_not_affected()
+    public async Task More_than_the_per_user_limit_of_claims_is_429_with_retry_after_nothing_sent_and_other_users_are_not_affected()
     {
         await using var host = await ServiceHost.StartAsync();
         var user = Guid.NewGuid();
-        for (var i = 0; i < CompleteRateLimit.PermitsPerWindow; i++)
-            Assert.Equal(HttpStatusCode.BadRequest, (await host.CompleteAsync(user, "junk")).StatusCode);
+        for (var i = 0; i < ConnectFlow.PermitsPerWindow; i++)
+        {
+            var (_, ticket) = await TicketAsync(host, user: user);
+            host.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(400, FakeRingCentral.OAuthErrorBody("invalid_grant", "OAU-106", "x"), Times: 1));
+            Assert.Equal(HttpStatusCode.BadRequest, (await host.CompleteAsync(user, ticket)).StatusCode);
+        }
 
-        var limited = await host.CompleteAsync(user, "junk");
+        var exchanges = host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count();
+        var (_, oneMore) = await TicketAsync(host, user: user);
+        var limited = await host.CompleteAsync(user, oneMore);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal(CompleteEndpoint.TooManyAttempts, limited.Error);
-        Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(1), CompleteRateLimit.Window);
+        Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(1), ConnectFlow.Window);
+        Assert.Equal(exchanges, host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count()); // nothing sent to RingCentral
         Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Name == "ConnectRateLimited");
 
-        var (other, ticket) = await TicketAsync(host);
-        Assert.Equal(HttpStatusCode.OK, (await host.CompleteAsync(other, ticket)).StatusCode);
+        var (other, ticketOfOther) = await TicketAsync(host);
+        Assert.Equal(HttpStatusCode.OK, (await host.CompleteAsync(other, ticketOfOther)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_per_user_limit_holds_across_instances_sharing_the_database()
+    {
+        await using var a = await ServiceHost.StartAsync();
+        var b = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["OAuth:StateKey"] = a.StateKey, ["OAuth:CallbackUrl"] = a.CallbackUrl },
+            ringCentral: a.RingCentral, supabase: a.Supabase);
+        try
+        {
+            var user = Guid.NewGuid();
+            for (var i = 0; i < ConnectFlow.PermitsPerWindow; i++)
+            {
+                var (_, ticket) = await TicketAsync(a, user: user);
+                a.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(400, FakeRingCentral.OAuthErrorBody("invalid_grant", "OAU-106", "x"), Times: 1));
+                Assert.Equal(HttpStatusCode.BadRequest, (await (i % 2 == 0 ? a : b).CompleteAsync(user, ticket)).StatusCode);
+            }
+
+            var (_, oneMore) = await TicketAsync(a, user: user);
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await b.CompleteAsync(user, oneMore)).StatusCode);
+        }
+        finally
+        {
+            b.Client.Dispose();
+            await b.App.StopAsync();
+            await b.App.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -229,12 +267,19 @@ public sealed class CompleteEndpointTests
         var (_, ticket) = await TicketAsync(host);
         Assert.Equal(HttpStatusCode.Forbidden, (await host.CompleteAsync(Guid.NewGuid(), ticket)).StatusCode);
         var user = Guid.NewGuid();
-        for (var i = 0; i <= CompleteRateLimit.PermitsPerWindow; i++) await host.CompleteAsync(user, "junk");
+        await host.CompleteAsync(user, "junk");
+        for (var i = 0; i <= ConnectFlow.PermitsPerWindow; i++)
+        {
+            var (_, flow) = await TicketAsync(host, user: user);
+            host.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(400, FakeRingCentral.OAuthErrorBody("invalid_grant", "OAU-106", "x"), Times: 1));
+            await host.CompleteAsync(user, flow);
+        }
 
         var tags = outcomes.GetMeasurementSnapshot().Select(m => ((string?)m.Tags["outcome"], (string?)m.Tags["reason"])).ToList();
         Assert.Single(tags, t => t == ("refused", "other_user"));
         Assert.Single(tags, t => t == ("rate_limited", "none"));
-        Assert.Equal(CompleteRateLimit.PermitsPerWindow, tags.Count(t => t == ("failed", "ticket_malformed")));
+        Assert.Single(tags, t => t == ("failed", "ticket_malformed"));
+        Assert.Equal(ConnectFlow.PermitsPerWindow, tags.Count(t => t == ("failed", "exchange_token_rejected")));
     }
 
     [Fact]

@@ -70,35 +70,37 @@ public sealed class ConnectFlowTests
     }
 
     [Fact]
-    public async Task Exact_postgrest_requests_are_sent()
+    public async Task Complete_makes_exactly_four_upstream_calls_claim_exchange_label_save_and_no_reads()
     {
         await using var host = await ServiceHost.StartAsync();
         var userId = Guid.NewGuid();
-        await host.ConnectAsync(userId, "jane@rebar.test");
+        var callback = await host.CallbackAsync(await host.AuthorizeAsync(await host.GetAuthUrlAsync(userId, "jane@rebar.test")));
+        var (supabaseBefore, ringCentralBefore) = (host.Supabase.Requests.Count, host.RingCentral.Requests.Count);
 
-        var upserts = host.Supabase.RequestsTo("POST", "/rest/v1/").ToList();
-        Assert.Equal(2, upserts.Count);
-        // The token row of a first-time user is a plain insert (409 if another flow inserted first), answering only its version.
-        var tokens = Assert.Single(upserts, r => r.Path == "/rest/v1/user_ringcentral_tokens");
-        Assert.Equal("?select=updated_at", tokens.Query);
-        Assert.Equal("return=representation", tokens.Header("Prefer"));
-        var connection = Assert.Single(upserts, r => r.Path == "/rest/v1/integration_connections");
-        Assert.Equal("?on_conflict=user_id,integration_id", Uri.UnescapeDataString(connection.Query));
-        Assert.Equal("resolution=merge-duplicates,return=minimal", connection.Header("Prefer"));
-        foreach (var request in upserts)
+        Assert.Equal(HttpStatusCode.OK, (await host.CompleteAsync(userId, callback.Ticket)).StatusCode);
+
+        var supabase = host.Supabase.Requests.Skip(supabaseBefore).Where(r => r.Path.StartsWith("/rest/v1/", StringComparison.Ordinal)).ToList();
+        var ringCentral = host.RingCentral.Requests.Skip(ringCentralBefore).ToList();
+        Assert.Equal(["/rest/v1/rpc/ringcentral_oauth_claim", "/rest/v1/rpc/ringcentral_oauth_save"], supabase.Select(r => r.Path));
+        Assert.Equal(["POST /restapi/oauth/token", "GET /restapi/v1.0/account/~/extension/~"], ringCentral.Select(r => $"{r.Method} {r.Path}"));
+        foreach (var request in supabase)
         {
+            Assert.Equal("POST", request.Method);
+            Assert.Equal("", request.Query); // tokens travel in the body only: query strings reach Supabase's API logs
             Assert.Equal(FakeSupabase.LegacyServiceRoleKey, request.Header("apikey"));
             Assert.Equal("Bearer " + FakeSupabase.LegacyServiceRoleKey, request.Header("Authorization"));
             Assert.StartsWith("application/json", request.Header("Content-Type"));
         }
 
-        var body = JsonNode.Parse(tokens.Body)!.AsObject();
-        Assert.Equal(userId.ToString(), (string?)body["user_id"]);
-        Assert.True(body.ContainsKey("code_verifier") && body["code_verifier"] is null);
-        Assert.Equal(["access_token", "code_verifier", "rc_email", "refresh_token", "token_expires_at", "user_id"], body.Select(p => p.Key).Order());
-
-        var connectionBody = JsonNode.Parse(connection.Body)!.AsObject();
-        Assert.Equal(["config", "error_message", "integration_id", "last_checked_at", "last_sync_at", "status", "user_id"], connectionBody.Select(p => p.Key).Order());
+        var claim = JsonNode.Parse(supabase[0].Body)!.AsObject();
+        Assert.Equal(["p_claim_id", "p_flow_marker", "p_max_claims", "p_user_id", "p_window_seconds"], claim.Select(p => p.Key).Order());
+        Assert.Equal(userId.ToString(), (string?)claim["p_user_id"]);
+        Assert.Equal(43, ((string?)claim["p_flow_marker"])!.Length); // the hash, never the flow id
+        var save = JsonNode.Parse(supabase[1].Body)!.AsObject();
+        Assert.Equal(["p_access_token", "p_claim_id", "p_flow_marker", "p_rc_email", "p_refresh_token", "p_token_expires_at", "p_user_id"],
+            save.Select(p => p.Key).Order());
+        Assert.Equal((string?)claim["p_claim_id"], (string?)save["p_claim_id"]);
+        Assert.Equal(host.RingCentral.Issued.Single().RefreshToken, (string?)save["p_refresh_token"]);
     }
 
     [Fact]
@@ -250,11 +252,11 @@ public sealed class ConnectFlowTests
         var outcome = await host.CallbackAsync($"/api/ringcentral/callback?code={attackerCode}&state={Uri.EscapeDataString(victimState!)}");
         Assert.Equal("success", outcome.Status); // the callback only checks shapes; the ticket names the victim
 
-        // The attacker cannot finish it; the victim finishing it fails PKCE at RingCentral.
-        Assert.Equal(HttpStatusCode.Forbidden, (await host.CompleteAsync(attacker, outcome.Ticket)).StatusCode);
+        // The victim finishing it fails PKCE at RingCentral; the attacker cannot finish it at all.
         var victimComplete = await host.CompleteAsync(victim, outcome.Ticket);
         Assert.Equal(HttpStatusCode.BadRequest, victimComplete.StatusCode);
         Assert.Equal(CallbackMessages.Rejected, victimComplete.Error);
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.CompleteAsync(attacker, outcome.Ticket)).StatusCode);
         Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, victim));
         Assert.Null(host.Supabase.Row(FakeSupabase.TokensTable, attacker));
         Assert.Empty(host.RingCentral.Issued);

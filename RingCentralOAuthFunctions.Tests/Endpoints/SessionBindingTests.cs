@@ -37,7 +37,9 @@ public sealed class SessionBindingTests
     {
         Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
         Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.ConnectionsTable));
-        Assert.Empty(host.Supabase.RequestsTo("POST", "/rest/v1/"));
+        // At most the refusal of the flow is recorded (Ivy's 403); no row is written.
+        Assert.DoesNotContain(host.Supabase.RequestsTo("POST", "/rest/v1/"), r => r.Path != "/rest/v1/rpc/ringcentral_oauth_refuse");
+        Assert.Equal(0, host.Supabase.RowCount(FakeSupabase.TokensTable));
         Assert.Empty(host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
         Assert.Empty(host.RingCentral.Issued);
     }

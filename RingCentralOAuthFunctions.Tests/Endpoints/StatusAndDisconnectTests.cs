@@ -104,13 +104,12 @@ public sealed class StatusAndDisconnectTests : IAsyncLifetime
         Assert.Equal(otherRow, _host.Supabase.Row(FakeSupabase.TokensTable, other)!.ToJsonString());
         Assert.NotNull(_host.Supabase.Row(FakeSupabase.ConnectionsTable, other));
 
-        var deletes = _host.Supabase.RequestsTo("DELETE", "/rest/v1/").ToList();
-        Assert.Equal(2, deletes.Count);
-        // The token row is deleted only at the version read (its updated_at), never by naming a token.
-        var tokensDelete = Assert.Single(deletes, d => d.Path == "/rest/v1/user_ringcentral_tokens");
-        Assert.StartsWith($"?select=updated_at&user_id=eq.{user}&updated_at=eq.", tokensDelete.Query);
-        Assert.DoesNotContain(refreshToken, tokensDelete.Query);
-        Assert.Contains(deletes, d => d.Path == "/rest/v1/integration_connections" && d.Query == $"?user_id=eq.{user}&integration_id=eq.ringcentral");
+        // One database call deletes both rows (one transaction), named by the user id only; the revocation is then done, not owed.
+        Assert.Empty(_host.Supabase.RequestsTo("DELETE", "/rest/v1/"));
+        var call = Assert.Single(_host.Supabase.RequestsTo("POST", "/rest/v1/rpc/ringcentral_oauth_disconnect"));
+        Assert.Equal($$"""{"p_user_id":"{{user}}"}""", call.Body);
+        Assert.Equal("", call.Query);
+        Assert.DoesNotContain(refreshToken, _host.Supabase.OwedRevocations());
     }
 
     [Fact]

@@ -273,7 +273,7 @@ public abstract class EndToEndContract<TFixture>(TFixture fixture) : IClassFixtu
         {
             Service.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(400, FakeRingCentral.OAuthErrorBody("invalid_grant", "OAU-106", UpstreamMarker), Times: 1));
             Assert.Equal(CallbackMessages.Rejected, (await ConnectAsync(bob)).Message);
-            Service.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.ConnectionsTable), new Fault(500, FakeSupabase.ErrorBody("XX000", UpstreamMarker), Times: 3));
+            Service.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.RpcRoute("ringcentral_oauth_save")), new Fault(500, FakeSupabase.ErrorBody("XX000", UpstreamMarker), Times: 3));
             Assert.Equal(CallbackMessages.SaveFailed, (await ConnectAsync(carol)).Message);
         }
         finally

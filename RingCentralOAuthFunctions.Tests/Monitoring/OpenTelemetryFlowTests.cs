@@ -122,9 +122,9 @@ public sealed class OpenTelemetryFlowTests
         var succeeded = Children(spans, callbacks[0]).Select(s => s.DisplayName).ToList();
         Assert.Contains("RingCentral POST /restapi/oauth/token", succeeded);
         Assert.Contains("RingCentral GET /restapi/v1.0/account/~/extension/~", succeeded);
-        Assert.Contains("PostgREST GET /rest/v1/user_ringcentral_tokens", succeeded);
-        Assert.Contains("PostgREST POST /rest/v1/user_ringcentral_tokens", succeeded);
-        Assert.Contains("PostgREST POST /rest/v1/integration_connections", succeeded);
+        Assert.Contains("PostgREST POST /rest/v1/rpc/ringcentral_oauth_claim", succeeded);
+        Assert.Contains("PostgREST POST /rest/v1/rpc/ringcentral_oauth_save", succeeded);
+        Assert.Equal(4, succeeded.Count); // claim, exchange, label, save
         Assert.All(Children(spans, callbacks[0]), s => Assert.NotEqual(ActivityStatusCode.Error, s.Status));
 
         // The first auth-url fetched the signing keys.
@@ -141,7 +141,7 @@ public sealed class OpenTelemetryFlowTests
         var httpSpans = spans.Where(s => s.Kind == ActivityKind.Client && upstream.Any(u => u.SpanId == s.ParentSpanId)).ToList();
         Assert.True(httpSpans.Count >= upstream.Count);
         Assert.All(httpSpans, s => Assert.DoesNotContain("?", (string)s.GetTagItem("url.full")!));
-        Assert.Contains(httpSpans, s => ((string)s.GetTagItem("url.full")!).EndsWith("/rest/v1/user_ringcentral_tokens", StringComparison.Ordinal));
+        Assert.Contains(httpSpans, s => ((string)s.GetTagItem("url.full")!).EndsWith("/rest/v1/rpc/ringcentral_oauth_save", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -94,8 +94,8 @@ public sealed class LogHygieneTests
         host.RingCentral.Inject(FakeRingCentral.TokenRoute, new Fault(400, FakeRingCentral.OAuthErrorBody("invalid_grant", "OAU-106", UpstreamMarker), Times: 1));
         Assert.Equal(CallbackMessages.Rejected, (await ConnectAsync(host, bob, "bob@rebar.test", secrets)).Message);
 
-        // Tokens issued but the save fails: rolled back and revoked.
-        host.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.ConnectionsTable), new Fault(500, FakeSupabase.ErrorBody("XX000", UpstreamMarker), Times: 3));
+        // Tokens issued but the save fails: nothing written, the new tokens revoked.
+        host.Supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.RpcRoute("ringcentral_oauth_save")), new Fault(500, FakeSupabase.ErrorBody("XX000", UpstreamMarker), Times: 3));
         Assert.Equal(CallbackMessages.SaveFailed, (await ConnectAsync(host, carol, "carol@rebar.test", secrets)).Message);
         Assert.NotEmpty(host.RingCentral.Revoked);
 

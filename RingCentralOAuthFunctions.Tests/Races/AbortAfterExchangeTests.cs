@@ -13,17 +13,17 @@ public sealed class AbortAfterExchangeTests
     private const string A = "a@race.test";
 
     [Fact]
-    public async Task Cancelled_while_the_previous_rows_are_read_the_flow_still_stores_the_tokens_and_revokes_the_replaced_one()
+    public async Task Cancelled_while_the_save_is_on_its_way_the_flow_still_stores_the_tokens_and_revokes_the_replaced_one()
     {
         await using var s = await RaceScenario.StartAsync();
-        var read = s.Host.Supabase.Hold("GET", FakeSupabase.TokensTable);
+        var save = s.HoldSaveOf(A);
         using var request = new CancellationTokenSource();
         var flow = s.ConnectAsync(A, request.Token);
-        await read.Arrived.Bounded();
+        await save.Arrived.Bounded();
         await WaitForExchangeAsync(s);
 
         await request.CancelAsync();
-        read.Release();
+        save.Release();
 
         Assert.True((await flow.Bounded()).Succeeded);
         Assert.Equal(s.RefreshTokenOf(A), s.StoredRefreshToken);
@@ -53,19 +53,18 @@ public sealed class AbortAfterExchangeTests
     }
 
     [Fact]
-    public async Task Cancelled_and_then_a_save_fails_the_flow_rolls_back_and_revokes_its_tokens()
+    public async Task Cancelled_and_then_the_save_is_refused_the_flow_revokes_its_tokens()
     {
         await using var s = await RaceScenario.StartAsync();
         var before = s.StoredRefreshToken;
-        var read = s.Host.Supabase.Hold("GET", FakeSupabase.TokensTable);
-        s.HoldWriteOf(FakeSupabase.ConnectionsTable, A).FailOnArrival(401, "PGRST301");
+        var save = s.HoldSaveOf(A).FailWith(401, "PGRST301");
         using var request = new CancellationTokenSource();
         var flow = s.ConnectAsync(A, request.Token);
-        await read.Arrived.Bounded();
+        await save.Arrived.Bounded();
         await WaitForExchangeAsync(s);
 
         await request.CancelAsync();
-        read.Release();
+        save.Release();
 
         Assert.False((await flow.Bounded()).Succeeded);
         Assert.Equal(before, s.StoredRefreshToken);
@@ -90,7 +89,7 @@ public sealed class AbortAfterExchangeTests
         Assert.Null(s.StoredRefreshToken);
     }
 
-    /// <summary>The exchange runs in parallel with the reads: wait (bounded) until RingCentral has issued this flow's tokens.</summary>
+    /// <summary>Wait (bounded) until RingCentral has issued this flow's tokens.</summary>
     private static async Task WaitForExchangeAsync(RaceScenario s)
     {
         var deadline = DateTime.UtcNow + RaceScenario.Bound;

@@ -1,11 +1,12 @@
+using System.Net;
 using RingCentralOAuthFunctions.Fakes;
 
 namespace RingCentralOAuthFunctions.Tests.Races;
 
 /// <summary>
-/// A conditional token write that landed but whose answer was lost: the store's HTTP client retries it, and the retry
-/// finds the row changed (409, or no row at the version read). That is this flow's own write, not another flow's: the
-/// flow must not take it for a lost race and revoke the tokens the row now holds.
+/// A database call that landed but whose answer was lost: the store's HTTP client asks again, and the function answers
+/// the second call as it did the first (claim and save), so the flow neither takes its own write for a lost race nor
+/// leaves a credential unaccounted for.
 /// </summary>
 public sealed class LostAnswerTests
 {
@@ -14,51 +15,67 @@ public sealed class LostAnswerTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task A_token_write_that_landed_without_an_answer_and_was_retried_still_connects(bool connectedBefore)
+    public async Task A_save_that_landed_without_an_answer_and_was_asked_again_still_connects(bool connectedBefore)
     {
         await using var s = await RaceScenario.StartAsync(connectedBefore);
-        var write = s.HoldWriteOf(FakeSupabase.TokensTable, A).LoseAnswer();
-        write.Release();
+        s.HoldSaveOf(A).LoseAnswer().Release();
 
         var result = await s.ConnectAsync(A).Bounded();
 
         Assert.True(result.Succeeded, result.Reason);
         Assert.Equal(s.RefreshTokenOf(A), s.StoredRefreshToken);
         Assert.Equal(A, s.StoredLabel);
-        Assert.True(s.Host.Supabase.RequestsTo(connectedBefore ? "PATCH" : "POST", "/rest/v1/user_ringcentral_tokens").Count() >= 2, "the write was retried");
+        Assert.True(s.Host.Supabase.RequestsTo("POST", "/rest/v1/" + RaceScenario.SaveRoute).Count() >= 2, "the save was asked again");
         await s.AssertOnlyTheStoredTokenIsValidAsync();
         Assert.Empty(s.LogsNamed("ConnectSuperseded"));
     }
 
     [Fact]
-    public async Task A_connection_row_that_landed_without_any_answer_is_put_back_by_its_own_stamp()
+    public async Task A_claim_that_landed_without_an_answer_and_was_asked_again_still_connects()
     {
         await using var s = await RaceScenario.StartAsync();
-        var connectionBefore = s.Host.Supabase.Row(FakeSupabase.ConnectionsTable, s.User)!;
-        // Every attempt (the first and the HTTP client's retries) lands, and none is answered.
-        for (var i = 0; i < 3; i++) s.HoldWriteOf(FakeSupabase.ConnectionsTable, A).LoseAnswer().Release();
+        s.Host.Supabase.Hold("POST", RaceScenario.ClaimRoute).LoseAnswer().Release();
 
-        Assert.False((await s.ConnectAsync(A).Bounded()).Succeeded);
+        var result = await s.ConnectAsync(A).Bounded();
 
-        var connectionAfter = s.Host.Supabase.Row(FakeSupabase.ConnectionsTable, s.User)!;
-        foreach (var column in new[] { "status", "last_checked_at", "last_sync_at", "error_message", "config" })
-            Assert.Equal(connectionBefore[column]?.ToJsonString(), connectionAfter[column]?.ToJsonString());
-        Assert.Equal(RaceScenario.FirstEmail, s.StoredLabel);
-        Assert.Contains(s.RefreshTokenOf(A), s.Host.RingCentral.Revoked);
+        Assert.True(result.Succeeded, result.Reason);
+        Assert.Equal(s.RefreshTokenOf(A), s.StoredRefreshToken);
         await s.AssertOnlyTheStoredTokenIsValidAsync();
-        Assert.Equal(s.RefreshTokenOf(RaceScenario.FirstEmail), s.StoredRefreshToken);
     }
 
     [Fact]
-    public async Task A_disconnect_whose_delete_landed_without_an_answer_still_answers_success()
+    public async Task A_save_that_landed_without_any_answer_leaves_no_valid_credential_that_no_row_holds()
     {
         await using var s = await RaceScenario.StartAsync();
-        s.Host.Supabase.Hold("DELETE", FakeSupabase.TokensTable).LoseAnswer().Release();
+        // Every attempt (the first and the HTTP client's retries) lands, and none is answered.
+        for (var i = 0; i < 3; i++) s.HoldSaveOf(A).LoseAnswer().Release();
 
-        Assert.Equal(System.Net.HttpStatusCode.OK, await s.DisconnectAsync().Bounded());
+        Assert.False((await s.ConnectAsync(A).Bounded()).Succeeded);
+
+        // The flow cannot know the save landed: it revoked its own tokens (the row holds them: the user must reconnect),
+        // and the first connection's token, displaced by the save that landed, is owed in the database.
+        Assert.Contains(s.RefreshTokenOf(A), s.Host.RingCentral.Revoked);
+        Assert.Single(s.LogsNamed("ConnectRollbackUncertain"));
+        Assert.Contains(s.RefreshTokenOf(RaceScenario.FirstEmail), s.Host.Supabase.OwedRevocations());
+        await s.RetryOwedRevocationsAsync();
+        Assert.Empty(s.Host.RingCentral.ValidRefreshTokens());
+    }
+
+    [Fact]
+    public async Task A_disconnect_that_landed_without_an_answer_still_answers_success_and_its_revocation_stays_owed_until_done()
+    {
+        await using var s = await RaceScenario.StartAsync();
+        var stored = s.StoredRefreshToken!;
+        s.Host.Supabase.Hold("POST", RaceScenario.DisconnectRoute).LoseAnswer().Release();
+
+        Assert.Equal(HttpStatusCode.OK, await s.DisconnectAsync().Bounded());
 
         Assert.Null(s.StoredRefreshToken);
         Assert.Null(s.Host.Supabase.Row(FakeSupabase.ConnectionsTable, s.User));
+        // The answer that named the token was lost; the database still owes its revocation.
+        Assert.Contains(stored, s.Host.Supabase.OwedRevocations());
+        await s.RetryOwedRevocationsAsync();
+        Assert.Empty(s.Host.Supabase.OwedRevocations());
         await s.AssertOnlyTheStoredTokenIsValidAsync();
     }
 }

@@ -14,7 +14,7 @@ namespace RingCentralOAuthFunctions.Tests.Races;
 /// <summary>
 /// One ERP user and the real <see cref="ConnectFlow"/> (from the local host's service provider, wired to the fakes),
 /// driven directly so that several flows of that user can run at once. Interleavings are forced with
-/// <see cref="FakeSupabase.Hold"/>, never by timing. Each flow's RingCentral account is told apart by its email.
+/// <see cref="FakeSupabase.Hold"/> on the database calls (claim, save, disconnect), never by timing. Each flow's RingCentral account is told apart by its email.
 /// </summary>
 public sealed class RaceScenario : IAsyncDisposable
 {
@@ -41,19 +41,20 @@ public sealed class RaceScenario : IAsyncDisposable
         var services = host.App.Services;
         var flow = wrapRingCentral is null
             ? services.GetRequiredService<ConnectFlow>()
-            : new ConnectFlow(wrapRingCentral(services, services.GetRequiredService<IRingCentralClient>()), services.GetRequiredService<ITokenStore>(),
-                services.GetRequiredService<TimeProvider>(), services.GetRequiredService<Telemetry>(), services.GetRequiredService<ILogger<ConnectFlow>>());
+            : new ConnectFlow(wrapRingCentral(services, services.GetRequiredService<IRingCentralClient>()), services.GetRequiredService<IFlowStore>(),
+                services.GetRequiredService<OwedRevocations>(), services.GetRequiredService<Telemetry>(), services.GetRequiredService<ILogger<ConnectFlow>>());
         var scenario = new RaceScenario(host, Guid.NewGuid(), flow);
         if (connectFirst) Assert.True((await scenario.ConnectAsync(FirstEmail).WaitAsync(Bound)).Succeeded);
         return scenario;
     }
 
-    /// <summary>Starts a connect flow as if the user had signed in to RingCentral as <paramref name="email"/>.</summary>
+    /// <summary>Starts a connect flow (a new flow id) as if the user had signed in to RingCentral as <paramref name="email"/>.</summary>
     public Task<ConnectResult> ConnectAsync(string email, CancellationToken cancellationToken = default)
     {
         var verifier = Pkce.CreateVerifier();
         var code = Host.RingCentral.IssueCode(Host.CallbackUrl, Pkce.ChallengeFor(verifier), email);
-        return Task.Run(() => Flow.CompleteAsync(User, code, verifier, cancellationToken));
+        var marker = FlowCompletion.MarkerOf(Guid.NewGuid().ToString("N"));
+        return Task.Run(() => Flow.CompleteAsync(User, code, verifier, marker, cancellationToken));
     }
 
     /// <summary>Starts a Disconnect through HTTP, as the ERP front end sends it.</summary>
@@ -69,9 +70,15 @@ public sealed class RaceScenario : IAsyncDisposable
 
     public string? StoredLabel => (string?)Host.Supabase.Row(FakeSupabase.ConnectionsTable, User)?["config"]?["rc_email"];
 
-    /// <summary>Holds the next write to <paramref name="table"/> whose body names <paramref name="email"/> (the flow of that account).</summary>
-    public RequestHold HoldWriteOf(string table, string email) =>
-        Host.Supabase.HoldWrite(table, (_, body) => body.Contains(email, StringComparison.Ordinal));
+    public const string SaveRoute = "rpc/ringcentral_oauth_save", ClaimRoute = "rpc/ringcentral_oauth_claim", DisconnectRoute = "rpc/ringcentral_oauth_disconnect";
+
+    /// <summary>Holds the next save whose body names <paramref name="email"/> (the flow of that account).</summary>
+    public RequestHold HoldSaveOf(string email) =>
+        Host.Supabase.Hold("POST", SaveRoute, (_, body) => body.Contains(email, StringComparison.Ordinal));
+
+    /// <summary>Runs one round of the owed-revocation retry now, as the background service would (no grace).</summary>
+    public Task RetryOwedRevocationsAsync() =>
+        Host.App.Services.GetRequiredService<OwedRevocations>().RetryDueAsync(TimeSpan.Zero, CancellationToken.None);
 
     /// <summary>
     /// The invariant: exactly one refresh token RingCentral issued is still valid, and it is the one the token row holds

@@ -275,7 +275,7 @@ try
     var finalRss = h.RssBytes();
     await h.StopAsync();
 
-    // The rig's own cost of Complete's five stages (fakes' work at their current table size, loopback HTTP, this
+    // The rig's own cost of Complete's four stages (fakes' work at their current table size, loopback HTTP, this
     // client): the same replay with no added delay, to compare with the same measure taken at the start.
     ringCentral.AddedDelay = supabase.AddedDelay = TimeSpan.Zero;
     var rigOnly = new List<double>();

@@ -9,38 +9,33 @@ using RingCentralOAuthFunctions.Fakes;
 namespace RingCentralOAuthFunctions.Bench;
 
 /// <summary>
-/// Complete's upstream calls made directly by the benchmark, in Complete's pattern (FlowCompletion, then ConnectFlow):
-/// select connection row (replay check); then token exchange ‖ select token row ‖ select connection row; then the
-/// extension lookup (account label); then the token row written (a plain insert with <c>return=representation</c>:
-/// each replay is a fresh user, so there is no row to PATCH at its <c>updated_at</c>); then the connection row upserted.
-/// Five sequential stages: its latency is the floor Complete cannot beat on this machine (5 × AddedDelay plus timer
-/// slack, loopback HTTP and the fakes' own work), without any of the service's code.
+/// Complete's upstream calls made directly by the benchmark, in ConnectFlow's order: the claim of the flow
+/// (<c>rpc/ringcentral_oauth_claim</c>), the token exchange, the extension lookup (account label), the save
+/// (<c>rpc/ringcentral_oauth_save</c>: both rows and the flow's outcome in one call). Four sequential stages, each to
+/// the same fakes the service uses: its latency is the floor Complete cannot beat on this machine (4 × AddedDelay plus
+/// timer slack, loopback HTTP and the fakes' own work), without any of the service's code.
 /// </summary>
 internal sealed class UpstreamReplay(FakeRingCentral ringCentral, FakeSupabase supabase, string callbackUrl, HttpClient client)
 {
     /// <summary>Sequential upstream stages of one Complete.</summary>
-    public const int Stages = 5;
+    public const int Stages = 4;
 
     private static readonly string BasicAuth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{FakeRingCentral.ClientId}:{FakeRingCentral.ClientSecret}"));
-    private const string ConnectionColumns = "status,last_checked_at,last_sync_at,error_message,config";
 
-    /// <summary>One replay for a fresh user; its wall time.</summary>
+    /// <summary>One replay for a fresh user and flow; its wall time.</summary>
     public async Task<TimeSpan> RunOnceAsync()
     {
-        var userId = Guid.NewGuid();
+        var (userId, claimId) = (Guid.NewGuid(), Guid.NewGuid());
+        var marker = Base64Url(RandomNumberGenerator.GetBytes(32));
         var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
         var code = ringCentral.IssueCode(callbackUrl, Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
-        var connectionQuery = $"{FakeSupabase.ConnectionsTable}?select={ConnectionColumns}&user_id=eq.{userId}&integration_id=eq.ringcentral&limit=1";
 
         var start = Stopwatch.GetTimestamp();
-        await SendSupabaseAsync(HttpMethod.Get, connectionQuery, null, null); // the replay check
-        var exchange = ExchangeAsync(code, verifier);
-        var tokensRow = SendSupabaseAsync(HttpMethod.Get,
-            $"{FakeSupabase.TokensTable}?select=rc_email,refresh_token,access_token,token_expires_at,code_verifier,updated_at&user_id=eq.{userId}&limit=1", null, null);
-        var connectionRow = SendSupabaseAsync(HttpMethod.Get, connectionQuery, null, null);
-        var accessToken = await exchange;
-        await tokensRow;
-        await connectionRow;
+        await SendSupabaseAsync(HttpMethod.Post, "rpc/ringcentral_oauth_claim", new JsonObject
+        {
+            ["p_flow_marker"] = marker, ["p_user_id"] = userId, ["p_claim_id"] = claimId, ["p_max_claims"] = 10, ["p_window_seconds"] = 60,
+        }, null);
+        var (accessToken, refreshToken) = await ExchangeAsync(code, verifier);
 
         using (var lookup = new HttpRequestMessage(HttpMethod.Get, ringCentral.Url + "/restapi/v1.0/account/~/extension/~"))
         {
@@ -50,21 +45,15 @@ internal sealed class UpstreamReplay(FakeRingCentral ringCentral, FakeSupabase s
             await response.Content.ReadAsStringAsync();
         }
 
-        var now = DateTimeOffset.UtcNow;
-        await SendSupabaseAsync(HttpMethod.Post, $"{FakeSupabase.TokensTable}?select=updated_at", new JsonObject
+        await SendSupabaseAsync(HttpMethod.Post, "rpc/ringcentral_oauth_save", new JsonObject
         {
-            ["user_id"] = userId, ["rc_email"] = "user@example.test", ["refresh_token"] = "rt", ["access_token"] = accessToken,
-            ["token_expires_at"] = now.AddHours(1), ["code_verifier"] = null,
-        }, "return=representation");
-        await SendSupabaseAsync(HttpMethod.Post, $"{FakeSupabase.ConnectionsTable}?on_conflict=user_id,integration_id", new JsonObject
-        {
-            ["user_id"] = userId, ["integration_id"] = "ringcentral", ["status"] = "connected", ["last_checked_at"] = now,
-            ["last_sync_at"] = now, ["error_message"] = null, ["config"] = new JsonObject { ["rc_email"] = "user@example.test", ["flow"] = "replay" },
-        }, "resolution=merge-duplicates,return=minimal");
+            ["p_flow_marker"] = marker, ["p_user_id"] = userId, ["p_claim_id"] = claimId, ["p_rc_email"] = "user@example.test",
+            ["p_refresh_token"] = refreshToken, ["p_access_token"] = accessToken, ["p_token_expires_at"] = DateTimeOffset.UtcNow.AddHours(1),
+        }, null);
         return Stopwatch.GetElapsedTime(start);
     }
 
-    private async Task<string> ExchangeAsync(string code, string verifier)
+    private async Task<(string AccessToken, string RefreshToken)> ExchangeAsync(string code, string verifier)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, ringCentral.Url + "/restapi/oauth/token")
         {
@@ -77,7 +66,7 @@ internal sealed class UpstreamReplay(FakeRingCentral ringCentral, FakeSupabase s
         using var response = await client.SendAsync(request);
         response.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return json.RootElement.GetProperty("access_token").GetString()!;
+        return (json.RootElement.GetProperty("access_token").GetString()!, json.RootElement.GetProperty("refresh_token").GetString()!);
     }
 
     private async Task SendSupabaseAsync(HttpMethod method, string pathAndQuery, JsonObject? body, string? prefer)
