@@ -56,7 +56,11 @@ public static class LocalHostApp
         api.MapPost(Routes.Complete, (HttpRequest r, CompleteEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Status, (HttpRequest r, StatusEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapPost(Routes.Disconnect, (HttpRequest r, DisconnectEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
-        api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        // Health's problem list only to a caller on this machine (the Functions app asks for the function key instead).
+        api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) =>
+            HealthEndpoint.IsLocalCaller(r) ? e.HandleDetailsAsync(r, ct) : e.HandleAsync(r, ct));
+        api.MapGet(Routes.HealthDetails, (HttpRequest r, HealthEndpoint e, CancellationToken ct) =>
+            HealthEndpoint.IsLocalCaller(r) ? e.HandleDetailsAsync(r, ct) : Task.FromResult(HealthEndpoint.RefuseDetails(r)));
     }
 
     /// <summary>
@@ -96,7 +100,8 @@ public static class LocalHostApp
     /// <summary>
     /// Adds the <c>Values</c> of one <c>local.settings.json</c>. A file that cannot be read or is not valid JSON is
     /// ignored and returned as a problem naming the file (and the line), which the start-up log and Health report,
-    /// instead of stopping the process.
+    /// instead of stopping the process. The file's name only: its directory says where the service runs, which Health
+    /// does not tell.
     /// </summary>
     public static StartupProblem? AddLocalSettingsFile(IConfigurationBuilder configuration, string file)
     {
@@ -110,17 +115,17 @@ public static class LocalHostApp
         {
             // The exception's message can quote the file's text (values are secrets): only the position is reported.
             var where = ex.LineNumber is { } line ? $" at line {line + 1}" : "";
-            return new StartupProblem(name, $"not valid JSON{where}: ignored, so none of its Values are used ({file})");
+            return new StartupProblem(name, $"not valid JSON{where}: ignored, so none of its Values are used");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new StartupProblem(name, $"unreadable ({ex.GetType().Name}): ignored ({file})");
+            return new StartupProblem(name, $"unreadable ({ex.GetType().Name}): ignored");
         }
 
         using var document = json;
         if (document.RootElement.ValueKind != JsonValueKind.Object
             || !document.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object)
-            return new StartupProblem(name, $"has no \"Values\" object: ignored ({file})");
+            return new StartupProblem(name, $"has no \"Values\" object: ignored");
 
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in values.EnumerateObject())

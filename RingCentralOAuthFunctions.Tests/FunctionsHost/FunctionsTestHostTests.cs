@@ -13,20 +13,21 @@ public sealed class FunctionsTestHostTests(FunctionsAppFixture fixture) : IClass
     private FunctionsAppHost App => fixture.Host;
 
     [Fact]
-    public void The_worker_indexes_and_loads_all_six_functions_with_their_routes_and_offers_its_own_http_server()
+    public void The_worker_indexes_and_loads_all_seven_functions_with_their_routes_and_offers_its_own_http_server()
     {
         var routes = App.Host.Channel.Functions.Select(f => $"{string.Join(',', f.Methods)} {f.Route} {f.Name} {f.TriggerBinding}").Order().ToList();
 
         Assert.Equal(
         [
             "GET health Health request",
+            "GET health/details HealthDetails request",
             "GET ringcentral/callback Callback request",
             "GET ringcentral/status Status request",
             "POST ringcentral/auth-url GetAuthUrl request",
             "POST ringcentral/complete Complete request",
             "POST ringcentral/disconnect Disconnect request",
         ], routes);
-        Assert.Equal(6, App.Host.Channel.Functions.Select(f => f.FunctionId).Where(id => id.Length > 0).Distinct().Count());
+        Assert.Equal(7, App.Host.Channel.Functions.Select(f => f.FunctionId).Where(id => id.Length > 0).Distinct().Count());
         var httpUri = App.Host.Channel.HttpUri!;
         Assert.True(httpUri.Host == "localhost" || IPAddress.IsLoopback(IPAddress.Parse(httpUri.Host)), httpUri.ToString());
     }

@@ -4,7 +4,7 @@ using RingCentralOAuthFunctions.Endpoints;
 
 namespace RingCentralOAuthFunctions.Functions;
 
-/// <summary>GET /api/health: health probe.</summary>
+/// <summary>GET /api/health: health probe for anyone: only <c>{"status":"ok"|"unhealthy"}</c>, 200/503 (the problems: <see cref="HealthDetails"/>).</summary>
 public sealed class Health(HealthEndpoint endpoint)
 {
     [Function(nameof(Health))]
