@@ -30,8 +30,11 @@ public static class LocalHostApp
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            // Kestrel refuses an oversized head with an empty answer and no hook: its limits are a backstop at 64 KB
+            // (and 200 headers), and the app's own limits below answer 414/431 as JSON (RequestLimits.OversizedHead).
+            kestrel.Limits.MaxRequestHeadersTotalSize = BackstopHeadBytes;
+            kestrel.Limits.MaxRequestLineSize = BackstopHeadBytes;
+            kestrel.Limits.MaxRequestHeaderCount = 2 * RequestLimits.MaxHeaderCount;
         });
 
         builder.Services.AddRingCentralOAuth(builder.Configuration);
@@ -43,9 +46,38 @@ public static class LocalHostApp
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
 
         var app = builder.Build();
+        UseJsonErrorAnswers(app);
         app.UseCors(CorsPolicy);
         MapRoutes(app);
         return app;
+    }
+
+    /// <summary>Above this the server itself refuses the request line or headers, with an empty 414/431 (README).</summary>
+    public const int BackstopHeadBytes = 64 * 1024;
+
+    /// <summary>
+    /// Every refusal of the server as the API answers errors (JSON, no-store): a request line or headers over the
+    /// limits (414/431, before any handler), an unknown route (404) and a route with another method (405, with the
+    /// <c>Allow</c> that routing sets).
+    /// </summary>
+    private static void UseJsonErrorAnswers(WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (RequestLimits.OversizedHead(context.Request) is { } status)
+            {
+                await ErrorAnswers.For(context.Request, status).ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+        app.UseStatusCodePages(async pages =>
+        {
+            var context = pages.HttpContext;
+            if (context.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
+                await ErrorAnswers.For(context.Request, context.Response.StatusCode).ExecuteAsync(context);
+        });
     }
 
     public static void MapRoutes(IEndpointRouteBuilder app)

@@ -13,7 +13,7 @@ public sealed class HealthDetails(HealthEndpoint endpoint)
 {
     [Function(nameof(HealthDetails))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = Routes.HealthDetails)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.HealthDetails)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleDetailsAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Get, request, () => endpoint.HandleDetailsAsync(request, cancellationToken));
 }
