@@ -10,7 +10,7 @@ namespace RingCentralOAuthFunctions.Endpoints;
 /// </summary>
 public static class ErrorAnswers
 {
-    public const string NotFound = "No such API route.";
+    public const string NotFound = "No such route.";
     public const string MethodNotAllowed = "This route does not accept this method.";
     public const string RequestLineTooLong = "Request URL too long.";
     public const string HeadersTooLarge = "Request headers too large.";
