@@ -33,6 +33,12 @@ public sealed class FunctionsTestHostOptions
     /// <summary>Changes the worker's command line before launch (tests of a worker that cannot connect).</summary>
     public Func<IReadOnlyList<string>, IReadOnlyList<string>>? AdjustArguments { get; init; }
 
+    /// <summary>
+    /// The host key (Azure's <c>default</c> host key): what a function with <c>AuthorizationLevel.Function</c> accepts as
+    /// <c>?code=</c> or <c>x-functions-key</c>. Default: a new random key per host.
+    /// </summary>
+    public string? HostKey { get; init; }
+
     /// <summary>Called right after the worker process is launched, before the handshake (e.g. to watch its sockets from the start).</summary>
     public Action<WorkerProcess>? OnWorkerLaunched { get; init; }
 }
@@ -53,8 +59,9 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     private bool _terminated;
 
     private FunctionsTestHost(WebApplication grpc, WebApplication front, WorkerChannel channel, WorkerProcess worker, HttpClient forward,
-        string baseUrl, TimeSpan startup)
+        string baseUrl, TimeSpan startup, string hostKey)
     {
+        HostKey = hostKey;
         _grpc = grpc;
         _front = front;
         Channel = channel;
@@ -67,6 +74,9 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     /// <summary>The public address, e.g. <c>http://127.0.0.1:PORT</c> (no trailing slash).</summary>
     public string BaseUrl { get; }
     public WorkerChannel Channel { get; }
+
+    /// <summary>The key that opens functions of <c>AuthorizationLevel.Function</c> (see <see cref="FunctionsTestHostOptions.HostKey"/>).</summary>
+    public string HostKey { get; }
     public WorkerProcess Worker { get; }
 
     /// <summary>From launching the worker to every function loaded.</summary>
@@ -106,7 +116,8 @@ public sealed class FunctionsTestHost : IAsyncDisposable
             Timeout = TimeSpan.FromMinutes(2),
         };
         var httpPort = options.HttpPort == 0 ? FreePort() : options.HttpPort;
-        var front = BuildFront(httpPort, origins, routePrefix, channel, forward);
+        var hostKey = options.HostKey ?? System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var front = BuildFront(httpPort, origins, routePrefix, channel, forward, hostKey);
 
         var arguments = WorkerProcess.HostArguments(workerDll, grpcPort, workerId, Guid.NewGuid().ToString());
         if (options.AdjustArguments is not null) arguments = options.AdjustArguments(arguments);
@@ -130,7 +141,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
             var startup = clock.Elapsed;
 
             await front.StartAsync(cancellationToken);
-            return new FunctionsTestHost(grpc, front, channel, worker, forward, $"http://127.0.0.1:{httpPort}", startup);
+            return new FunctionsTestHost(grpc, front, channel, worker, forward, $"http://127.0.0.1:{httpPort}", startup, hostKey);
         }
         catch
         {
@@ -154,7 +165,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         return app;
     }
 
-    private static WebApplication BuildFront(int port, string[] origins, string routePrefix, WorkerChannel channel, HttpClient forward)
+    private static WebApplication BuildFront(int port, string[] origins, string routePrefix, WorkerChannel channel, HttpClient forward, string hostKey)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -173,17 +184,24 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy.WithOrigins(origins).AllowAnyMethod().AllowAnyHeader()));
         var app = builder.Build();
         if (origins.Length > 0) app.UseCors();
-        app.Run(context => ForwardAsync(context, routePrefix, channel, forward));
+        app.Run(context => ForwardAsync(context, routePrefix, channel, forward, hostKey));
         return app;
     }
 
     /// <summary>One request: match a function, forward the raw request to the worker's HttpUri, send the InvocationRequest, relay the answer.</summary>
-    private static async Task ForwardAsync(HttpContext context, string routePrefix, WorkerChannel channel, HttpClient forward)
+    private static async Task ForwardAsync(HttpContext context, string routePrefix, WorkerChannel channel, HttpClient forward, string hostKey)
     {
         var function = Match(channel.Functions, routePrefix, context.Request.Method, context.Request.Path.Value ?? "");
         if (function is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        if (!Authorized(function, context.Request, hostKey))
+        {
+            // As the Functions host: a missing or wrong key is a bare 401, and the worker never sees the request.
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return;
         }
 
@@ -247,6 +265,22 @@ public sealed class FunctionsTestHost : IAsyncDisposable
             }
             await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
+    }
+
+    /// <summary>
+    /// The Functions host's key check: <c>anonymous</c> needs nothing; <c>function</c> needs a key, as <c>?code=</c> or
+    /// the <c>x-functions-key</c> header (the header wins when both are given), here the one host key; <c>admin</c>
+    /// (the master key) is not offered by this host and is always refused.
+    /// </summary>
+    public static bool Authorized(HttpFunction function, HttpRequest request, string hostKey)
+    {
+        if (function.AuthLevel == "anonymous") return true;
+        if (function.AuthLevel != "function") return false;
+        var given = request.Headers.TryGetValue("x-functions-key", out var header) && header.Count == 1 ? header.ToString()
+            : request.Query.TryGetValue("code", out var code) && code.Count == 1 ? code.ToString()
+            : null;
+        return given is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(hostKey));
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ using RingCentralOAuthFunctions.FunctionsTestHost.Rpc;
 namespace RingCentralOAuthFunctions.FunctionsTestHost;
 
 /// <summary>One HTTP-triggered function as the worker described it: its id, trigger binding, methods and route.</summary>
-public sealed record HttpFunction(string Name, string FunctionId, string TriggerBinding, IReadOnlyList<string> Methods, string Route);
+/// <param name="AuthLevel">The httpTrigger's <c>authLevel</c> as the worker declared it (<c>anonymous</c>, <c>function</c>, <c>admin</c>), lower case.</param>
+public sealed record HttpFunction(string Name, string FunctionId, string TriggerBinding, IReadOnlyList<string> Methods, string Route, string AuthLevel = "anonymous");
 
 /// <summary>
 /// The host's side of the worker's one <c>EventStream</c>: the handshake (StartStream, WorkerInitRequest/Response,
@@ -206,7 +207,8 @@ public sealed class WorkerChannel
                 ? m.EnumerateArray().Select(x => x.GetString()!.ToUpperInvariant()).ToList()
                 : [];
             var route = root.TryGetProperty("route", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : function.Name;
-            return new HttpFunction(function.Name, function.FunctionId, Text(root, "name"), methods, route);
+            var authLevel = Text(root, "authLevel") is { Length: > 0 } level ? level.ToLowerInvariant() : "function"; // the host's default
+            return new HttpFunction(function.Name, function.FunctionId, Text(root, "name"), methods, route, authLevel);
         }
 
         return null;

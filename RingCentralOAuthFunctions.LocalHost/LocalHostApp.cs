@@ -30,8 +30,11 @@ public static class LocalHostApp
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            // Kestrel refuses an oversized head with an empty answer and no hook: its limits are a backstop at 64 KB
+            // (and 200 headers), and the app's own limits below answer 414/431 as JSON (RequestLimits.OversizedHead).
+            kestrel.Limits.MaxRequestHeadersTotalSize = BackstopHeadBytes;
+            kestrel.Limits.MaxRequestLineSize = BackstopHeadBytes;
+            kestrel.Limits.MaxRequestHeaderCount = 2 * RequestLimits.MaxHeaderCount;
         });
 
         builder.Services.AddRingCentralOAuth(builder.Configuration);
@@ -43,9 +46,38 @@ public static class LocalHostApp
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
 
         var app = builder.Build();
+        UseJsonErrorAnswers(app);
         app.UseCors(CorsPolicy);
         MapRoutes(app);
         return app;
+    }
+
+    /// <summary>Above this the server itself refuses the request line or headers, with an empty 414/431 (README).</summary>
+    public const int BackstopHeadBytes = 64 * 1024;
+
+    /// <summary>
+    /// Every refusal of the server as the API answers errors (JSON, no-store): a request line or headers over the
+    /// limits (414/431, before any handler), an unknown route (404) and a route with another method (405, with the
+    /// <c>Allow</c> that routing sets).
+    /// </summary>
+    private static void UseJsonErrorAnswers(WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (RequestLimits.OversizedHead(context.Request) is { } status)
+            {
+                await ErrorAnswers.For(context.Request, status).ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+        app.UseStatusCodePages(async pages =>
+        {
+            var context = pages.HttpContext;
+            if (context.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
+                await ErrorAnswers.For(context.Request, context.Response.StatusCode).ExecuteAsync(context);
+        });
     }
 
     public static void MapRoutes(IEndpointRouteBuilder app)
@@ -56,7 +88,11 @@ public static class LocalHostApp
         api.MapPost(Routes.Complete, (HttpRequest r, CompleteEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapGet(Routes.Status, (HttpRequest r, StatusEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
         api.MapPost(Routes.Disconnect, (HttpRequest r, DisconnectEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
-        api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) => e.HandleAsync(r, ct));
+        // Health's problem list only to a caller on this machine (the Functions app asks for the function key instead).
+        api.MapGet(Routes.Health, (HttpRequest r, HealthEndpoint e, CancellationToken ct) =>
+            HealthEndpoint.IsLocalCaller(r) ? e.HandleDetailsAsync(r, ct) : e.HandleAsync(r, ct));
+        api.MapGet(Routes.HealthDetails, (HttpRequest r, HealthEndpoint e, CancellationToken ct) =>
+            HealthEndpoint.IsLocalCaller(r) ? e.HandleDetailsAsync(r, ct) : Task.FromResult(HealthEndpoint.RefuseDetails(r)));
     }
 
     /// <summary>
@@ -96,7 +132,8 @@ public static class LocalHostApp
     /// <summary>
     /// Adds the <c>Values</c> of one <c>local.settings.json</c>. A file that cannot be read or is not valid JSON is
     /// ignored and returned as a problem naming the file (and the line), which the start-up log and Health report,
-    /// instead of stopping the process.
+    /// instead of stopping the process. The file's name only: its directory says where the service runs, which Health
+    /// does not tell.
     /// </summary>
     public static StartupProblem? AddLocalSettingsFile(IConfigurationBuilder configuration, string file)
     {
@@ -110,17 +147,17 @@ public static class LocalHostApp
         {
             // The exception's message can quote the file's text (values are secrets): only the position is reported.
             var where = ex.LineNumber is { } line ? $" at line {line + 1}" : "";
-            return new StartupProblem(name, $"not valid JSON{where}: ignored, so none of its Values are used ({file})");
+            return new StartupProblem(name, $"not valid JSON{where}: ignored, so none of its Values are used");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new StartupProblem(name, $"unreadable ({ex.GetType().Name}): ignored ({file})");
+            return new StartupProblem(name, $"unreadable ({ex.GetType().Name}): ignored");
         }
 
         using var document = json;
         if (document.RootElement.ValueKind != JsonValueKind.Object
             || !document.RootElement.TryGetProperty("Values", out var values) || values.ValueKind != JsonValueKind.Object)
-            return new StartupProblem(name, $"has no \"Values\" object: ignored ({file})");
+            return new StartupProblem(name, $"has no \"Values\" object: ignored");
 
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in values.EnumerateObject())

@@ -48,7 +48,8 @@ public sealed partial class SettingsCheck(
         if (CheckUrl(problems, "Supabase:Url", supabase.Value.Url, httpsOnly: true) is { } supabaseUrl && supabaseUrl.AbsolutePath != "/")
             problems.Add(new("Supabase:Url", "has a path: use the project URL alone (https://<ref>.supabase.co), without /rest/v1 or /auth/v1"));
         CheckUrl(problems, "OAuth:CallbackUrl", oauth.Value.CallbackUrl, httpsOnly: true);
-        CheckUrl(problems, "OAuth:AppRedirectUrl", oauth.Value.AppRedirectUrl, httpsOnly: false);
+        // The success redirect carries the ticket (in the fragment): never to a plain-http page off this machine.
+        CheckUrl(problems, "OAuth:AppRedirectUrl", oauth.Value.AppRedirectUrl, httpsOnly: true);
         if (!string.IsNullOrWhiteSpace(keyVault.Value.Uri))
             CheckUrl(problems, "KeyVault:Uri", keyVault.Value.Uri, httpsOnly: true);
         CheckOrigins(problems, cors.Value.Origins());
@@ -191,13 +192,18 @@ public sealed partial class SettingsCheck(
             return;
         }
 
+        var malformed = false;
         for (var i = 0; i < keys.Length; i++)
         {
-            if (!StateKeyRing.TryParse(keys[i], out _))
-                problems.Add(new(name, keys.Length == 1
-                    ? "malformed (base64 of 32 bytes, comma-separated for rotation)"
-                    : $"malformed: key {i + 1} of {keys.Length} is not base64 of 32 bytes"));
+            if (StateKeyRing.TryParse(keys[i], out _)) continue;
+            malformed = true;
+            problems.Add(new(name, keys.Length == 1
+                ? "malformed (base64 of 32 bytes, comma-separated for rotation)"
+                : $"malformed: key {i + 1} of {keys.Length} is not base64 of 32 bytes"));
         }
+
+        if (!malformed && StateKeyRing.TryParse(setting, out var ring))
+            problems.AddRange(ring.Weaknesses().Select(weakness => new SettingProblem(name, weakness)));
     }
 }
 

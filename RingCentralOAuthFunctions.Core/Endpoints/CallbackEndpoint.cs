@@ -22,8 +22,16 @@ public sealed class CallbackEndpoint(
     TicketProtector tickets,
     IOptions<OAuthOptions> oauth,
     Telemetry telemetry,
-    ILogger<CallbackEndpoint> logger)
+    TimeProvider time,
+    ILogger<CallbackEndpoint> logger) : IDisposable
 {
+    /// <summary>How long after a logged rejection further ones are only counted.</summary>
+    public static readonly TimeSpan RejectionLogWindow = TimeSpan.FromMinutes(1);
+
+    private readonly Lock _rejections = new();
+    private ITimer? _rejectionWindow;
+    private int _rejectedInWindow;
+
     /// <summary>RingCentral's codes are far shorter, and printable ASCII without spaces; anything else is not a code.</summary>
     public const int MaxCodeLength = CompleteTicket.MaxCodeLength;
 
@@ -44,14 +52,22 @@ public sealed class CallbackEndpoint(
     private async Task<IResult> CheckAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (await RequestLimits.BodyTooLargeAsync(request, cancellationToken))
-            return Failed(request, null, "request_too_large", CallbackMessages.InvalidState);
+            return Rejected(request, "request_too_large", CallbackMessages.InvalidState);
 
         var query = request.Query;
         if (query.ContainsKey("error"))
         {
             var error = Single(query, "error");
             var code = error is { Length: > 0 and <= 64 } && error.All(c => char.IsAsciiLetterLower(c) || c == '_') ? error : null;
-            return Failed(request, null, "provider_error", CallbackMessages.ForProviderError(code ?? ""), code);
+            var message = CallbackMessages.ForProviderError(code ?? "");
+            // RingCentral sends back the state it was given: opening it names the user in the log (a Deny is theirs),
+            // and a provider error with a state that does not open did not come from one of our flows.
+            if (!await settings.IsReadyAsync(cancellationToken))
+                return Failed(request, null, "provider_error", message, code);
+            var deniedRejection = protector.TryUnseal(Single(query, "state"), await stateKeys.GetAsync(cancellationToken), out var denied);
+            return deniedRejection == StateRejection.None
+                ? Failed(request, denied!.UserId, "provider_error", message, code)
+                : Rejected(request, StateReason(deniedRejection), message);
         }
 
         if (!await settings.IsReadyAsync(cancellationToken))
@@ -60,7 +76,7 @@ public sealed class CallbackEndpoint(
         var keys = await stateKeys.GetAsync(cancellationToken);
         var rejection = protector.TryUnseal(Single(query, "state"), keys, out var state);
         if (rejection != StateRejection.None)
-            return Failed(request, null, "state_" + rejection.ToString().ToLowerInvariant(), CallbackMessages.InvalidState);
+            return Rejected(request, StateReason(rejection), CallbackMessages.InvalidState);
 
         var authorizationCode = Single(query, "code");
         if (authorizationCode is not { Length: > 0 and <= MaxCodeLength } || !authorizationCode.All(c => c is > ' ' and < '\u007f'))
@@ -79,6 +95,58 @@ public sealed class CallbackEndpoint(
         Log.ConnectFailed(logger, userId, reason, providerError, null, "");
         telemetry.ConnectFailed(reason);
         return Redirect(request, AppRedirect.Error(AppRedirectUrl, message));
+    }
+
+    private static string StateReason(StateRejection rejection) => "state_" + rejection.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// A callback that is not part of any flow of ours (its state does not open, or it carries a body): counted as
+    /// <c>bad_request</c>, which the failed-connect alert leaves out, and logged once per window with a count after it,
+    /// so anonymous garbage can neither page the operators nor flood the log.
+    /// </summary>
+    private IResult Rejected(HttpRequest request, string reason, string message)
+    {
+        telemetry.CallbackBadRequest(reason);
+        bool first;
+        lock (_rejections)
+        {
+            first = _rejectionWindow is null;
+            if (first) _rejectionWindow = time.CreateTimer(_ => CloseRejectionWindow(), null, RejectionLogWindow, Timeout.InfiniteTimeSpan);
+            else _rejectedInWindow++;
+        }
+
+        if (first) Log.CallbackRejected(logger, reason, (int)RejectionLogWindow.TotalSeconds);
+        return Redirect(request, AppRedirect.Error(AppRedirectUrl, message));
+    }
+
+    private void CloseRejectionWindow()
+    {
+        int more;
+        lock (_rejections)
+        {
+            more = _rejectedInWindow;
+            _rejectedInWindow = 0;
+            _rejectionWindow?.Dispose();
+            _rejectionWindow = null;
+        }
+
+        try
+        {
+            if (more > 0) Log.CallbackRejectedCount(logger, more, (int)RejectionLogWindow.TotalSeconds);
+        }
+        catch (ObjectDisposedException)
+        {
+            // the host stopped while the window was open: nothing left to log to
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_rejections)
+        {
+            _rejectionWindow?.Dispose();
+            _rejectionWindow = null;
+        }
     }
 
     /// <summary>The configured ERP page when it is a valid absolute URL, else the built-in default: never anything from the request.</summary>

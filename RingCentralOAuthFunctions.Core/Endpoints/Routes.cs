@@ -10,4 +10,6 @@ public static class Routes
     public const string Status = "ringcentral/status";
     public const string Disconnect = "ringcentral/disconnect";
     public const string Health = "health";
+    /// <summary>Health's problem list: the function key on the Functions app, a caller on this machine on the local host.</summary>
+    public const string HealthDetails = "health/details";
 }

@@ -22,12 +22,13 @@ internal static partial class Log
     public static partial void ConnectSucceeded(ILogger logger, Guid userId, bool hasAccountLabel);
 
     [LoggerMessage(EventId = 1102, EventName = "ConnectFailed", Level = LogLevel.Warning,
-        Message = "ConnectFailed for user {UserId}: {Reason} (RingCentral error: {ProviderError}; HTTP status: {HttpStatus}). {OperatorHint}")]
+        Message = "ConnectFailed for user {UserId}: {Reason} (RingCentral error: {ProviderError}; HTTP status: {HttpStatus}){OperatorHint}")]
     private static partial void ConnectFailedLine(ILogger logger, string userId, string reason, string providerError, string httpStatus, string operatorHint);
 
-    /// <summary>No "(null)" in the line: an unknown user, error or status is said in words.</summary>
+    /// <summary>No "(null)" in the line: an unknown user, error or status is said in words; no hint, no trailing text.</summary>
     public static void ConnectFailed(ILogger logger, Guid? userId, string reason, string? providerError, int? httpStatus, string operatorHint) =>
-        ConnectFailedLine(logger, userId?.ToString() ?? Unknown, reason, providerError ?? None, Status(httpStatus), operatorHint);
+        ConnectFailedLine(logger, userId?.ToString() ?? Unknown, reason, providerError ?? None, Status(httpStatus),
+            string.IsNullOrWhiteSpace(operatorHint) ? "" : ". " + operatorHint.Trim());
 
     /// <summary>Shown for a value a line does not have (never "(null)").</summary>
     private const string None = "none", Unknown = "unknown", NoAnswer = "no answer";
@@ -181,4 +182,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 1315, EventName = "FeatureSettingProblem", Level = LogLevel.Warning,
         Message = "Setting {SettingName} is {Problem}. The rest of the service works; Health answers 503 until it is fixed")]
     public static partial void FeatureSettingProblem(ILogger logger, string settingName, string problem);
+
+    // A Callback whose state cannot be opened is anonymous noise: the first of a minute is a line, the rest a count.
+
+    [LoggerMessage(EventId = 1124, EventName = "CallbackRejected", Level = LogLevel.Information,
+        Message = "CallbackRejected: a callback's state could not be opened ({Reason}); nothing done. Further ones in the next {WindowSeconds} s are counted, not logged one by one")]
+    public static partial void CallbackRejected(ILogger logger, string reason, int windowSeconds);
+
+    [LoggerMessage(EventId = 1125, EventName = "CallbackRejectedCount", Level = LogLevel.Information,
+        Message = "CallbackRejectedCount: {Count} more callbacks with a state that could not be opened in the last {WindowSeconds} s; nothing done")]
+    public static partial void CallbackRejectedCount(ILogger logger, int count, int windowSeconds);
 }

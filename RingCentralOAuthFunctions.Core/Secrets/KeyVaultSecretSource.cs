@@ -49,7 +49,14 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
         await Answer(secret, await read.WaitAsync(cancellationToken));
 
     private static ValueTask<SecretValue> Answer(AppSecret secret, Entry entry) =>
-        entry.HasValue ? ValueTask.FromResult(entry.Value) : ValueTask.FromException<SecretValue>(new SecretUnavailableException(secret, "unreadable"));
+        entry.HasValue ? ValueTask.FromResult(entry.Value) : ValueTask.FromException<SecretValue>(new SecretUnavailableException(secret, entry.Failure ?? "unreadable"));
+
+    /// <summary>Why a read failed, as Health says it: the vault is named as the cause, with how it failed (never a message).</summary>
+    private static string Unreadable(Exception ex) => Status(ex) is > 0
+        ? $"unreadable: Key Vault answered {UpstreamFailure.Describe(ex)}{(Status(ex) is 401 or 403 ? " (check the app identity's Key Vault Secrets User role)" : "")}"
+        : ex is Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException
+            ? $"unreadable: no token for Key Vault ({ex.GetType().Name}: check the app's managed identity)"
+            : $"unreadable: Key Vault did not answer ({UpstreamFailure.Describe(ex)})";
 
     /// <summary>One read of the vault, shared by every caller and never cancelled by one: the client's own short timeout bounds it. Never throws.</summary>
     private async Task<Entry> ReadAsync(AppSecret secret, Slot slot)
@@ -81,7 +88,7 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
             if (previous is not { Failing: true })
                 Log.SecretUnavailable(logger, secret.DisplayName, UpstreamFailure.Describe(ex),
                     kept is null ? "requests that need it answer 503 until it can be read" : "serving the value read earlier");
-            next = new Entry(kept?.Value ?? SecretValue.Missing, kept is not null, now + backoff, now + backoff, backoff, true);
+            next = new Entry(kept?.Value ?? SecretValue.Missing, kept is not null, now + backoff, now + backoff, backoff, true, Unreadable(ex));
         }
 
         if (previous is { Failing: true } && !next.Failing) Log.SecretReadable(logger, secret.DisplayName);
@@ -108,7 +115,7 @@ public sealed class KeyVaultSecretSource(SecretClient client, TimeProvider time,
     }
 
     /// <summary>What is known of one secret. Immutable; a new one replaces the old whole.</summary>
-    private sealed record Entry(SecretValue Value, bool HasValue, DateTimeOffset RefreshAt, DateTimeOffset RetryAt, TimeSpan Backoff, bool Failing);
+    private sealed record Entry(SecretValue Value, bool HasValue, DateTimeOffset RefreshAt, DateTimeOffset RetryAt, TimeSpan Backoff, bool Failing, string? Failure = null);
 
     /// <summary>One secret's current entry and its read in flight, if any (at most one at a time).</summary>
     private sealed class Slot

@@ -27,6 +27,34 @@ public sealed class StateKeyRing
         return null;
     }
 
+    /// <summary>Fewer distinct byte values than this in a 32-byte key means it was typed or derived, not drawn at random.</summary>
+    public const int MinDistinctByteValues = 16;
+
+    /// <summary>
+    /// What makes this ring unsafe to seal or open with, by position (never by value): a key with fewer than
+    /// <see cref="MinDistinctByteValues"/> distinct byte values (all zero, a repeated character: anyone who guesses it
+    /// can seal states and tickets for any user), or a key that repeats an earlier one. 32 random bytes have about 30
+    /// distinct values; fewer than 16 happens by chance with a probability far below 1e-20.
+    /// </summary>
+    public IReadOnlyList<string> Weaknesses()
+    {
+        var found = new List<string>();
+        for (var i = 0; i < Keys.Count; i++)
+        {
+            var which = Keys.Count == 1 ? "the key" : $"key {i + 1} of {Keys.Count}";
+            if (Keys[i].Material.Distinct().Count() < MinDistinctByteValues)
+                found.Add($"weak: {which} has fewer than {MinDistinctByteValues} distinct byte values (use 32 random bytes: openssl rand -base64 32)");
+            for (var j = 0; j < i; j++)
+            {
+                if (!CryptographicOperations.FixedTimeEquals(Keys[i].Material, Keys[j].Material)) continue;
+                found.Add($"weak: {which} repeats key {j + 1} (each key in the ring must be different)");
+                break;
+            }
+        }
+
+        return found;
+    }
+
     public static bool TryParse(string? setting, [NotNullWhen(true)] out StateKeyRing? ring)
     {
         ring = null;

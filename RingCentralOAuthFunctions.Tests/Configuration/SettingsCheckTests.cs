@@ -62,6 +62,70 @@ public sealed class SettingsCheckTests
         Assert.DoesNotContain(value, problem.Problem);
     }
 
+    [Fact]
+    public async Task A_plain_http_app_redirect_url_on_a_real_host_is_a_problem_the_ticket_would_travel_in_clear()
+    {
+        var problem = Assert.Single(await ProblemsWith(("OAuth:AppRedirectUrl", "http://erp.rebar.shop/integrations/callback")));
+        Assert.Equal("OAuth:AppRedirectUrl", problem.Name);
+        Assert.Equal(SettingsCheck.NotHttps, problem.Problem);
+    }
+
+    [Fact]
+    public async Task A_plain_http_app_redirect_url_on_loopback_is_allowed() =>
+        Assert.Empty(await ProblemsWith(("OAuth:AppRedirectUrl", "http://127.0.0.1:5173/integrations/callback")));
+
+    public static TheoryData<string, byte[]> WeakKeys => new()
+    {
+        { "all zero", new byte[32] },
+        { "one byte repeated", Enumerable.Repeat((byte)0x5a, 32).ToArray() },
+        { "15 distinct values", Enumerable.Range(0, 32).Select(i => (byte)(i % 15 * 17)).ToArray() },
+        { "text-like", "aaaaaaaabbbbbbbbccccccccdddddddd"u8.ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(WeakKeys))]
+    public async Task A_state_key_with_fewer_than_16_distinct_byte_values_is_a_problem_never_shown(string what, byte[] key)
+    {
+        var weak = Convert.ToBase64String(key);
+        var problem = Assert.Single(await ProblemsWith(("OAuth:StateKey", weak)));
+        Assert.Equal("OAuth:StateKey", problem.Name);
+        Assert.Contains("weak", problem.Problem);
+        Assert.DoesNotContain(weak, problem.Problem);
+        Assert.NotNull(what);
+    }
+
+    [Fact]
+    public async Task A_weak_key_in_a_rotation_list_is_named_by_position()
+    {
+        var problem = Assert.Single(await ProblemsWith(("OAuth:StateKey", $"{Key},{Convert.ToBase64String(new byte[32])}")));
+        Assert.Contains("key 2 of 2", problem.Problem);
+        Assert.Contains("weak", problem.Problem);
+    }
+
+    [Fact]
+    public async Task A_key_repeated_in_the_ring_is_a_problem_named_by_both_positions_never_by_value()
+    {
+        var other = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var problem = Assert.Single(await ProblemsWith(("OAuth:StateKey", $"{Key},{other},{Key}")));
+        Assert.Equal("OAuth:StateKey", problem.Name);
+        Assert.Contains("key 3 of 3", problem.Problem);
+        Assert.Contains("key 1", problem.Problem);
+        Assert.DoesNotContain(Key, problem.Problem);
+    }
+
+    [Fact]
+    public void Sixteen_distinct_byte_values_are_enough_and_random_keys_always_are()
+    {
+        Assert.True(RingCentralOAuthFunctions.State.StateKeyRing.TryParse(
+            Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i % 16)).ToArray()), out var sixteen));
+        Assert.Empty(sixteen.Weaknesses());
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.True(RingCentralOAuthFunctions.State.StateKeyRing.TryParse(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), out var ring));
+            Assert.Empty(ring.Weaknesses());
+        }
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:54321")]
     [InlineData("http://localhost:54321")]

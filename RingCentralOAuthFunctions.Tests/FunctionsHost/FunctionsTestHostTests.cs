@@ -13,27 +13,30 @@ public sealed class FunctionsTestHostTests(FunctionsAppFixture fixture) : IClass
     private FunctionsAppHost App => fixture.Host;
 
     [Fact]
-    public void The_worker_indexes_and_loads_all_six_functions_with_their_routes_and_offers_its_own_http_server()
+    public void The_worker_indexes_and_loads_all_seven_functions_with_their_routes_and_offers_its_own_http_server()
     {
-        var routes = App.Host.Channel.Functions.Select(f => $"{string.Join(',', f.Methods)} {f.Route} {f.Name} {f.TriggerBinding}").Order().ToList();
+        var routes = App.Host.Channel.Functions.Select(f => $"{f.Route} {f.Name} {f.TriggerBinding} {f.AuthLevel}").Order().ToList();
 
         Assert.Equal(
         [
-            "GET health Health request",
-            "GET ringcentral/callback Callback request",
-            "GET ringcentral/status Status request",
-            "POST ringcentral/auth-url GetAuthUrl request",
-            "POST ringcentral/complete Complete request",
-            "POST ringcentral/disconnect Disconnect request",
+            "health Health request anonymous",
+            "health/details HealthDetails request function",
+            "ringcentral/auth-url GetAuthUrl request anonymous",
+            "ringcentral/callback Callback request anonymous",
+            "ringcentral/complete Complete request anonymous",
+            "ringcentral/disconnect Disconnect request anonymous",
+            "ringcentral/status Status request anonymous",
         ], routes);
-        Assert.Equal(6, App.Host.Channel.Functions.Select(f => f.FunctionId).Where(id => id.Length > 0).Distinct().Count());
+        // Every function takes the common methods, so a wrong one gets the function's 405 JSON, not the host's bare 404.
+        Assert.All(App.Host.Channel.Functions, f => Assert.Equal(["DELETE", "GET", "PATCH", "POST", "PUT"], f.Methods.Order()));
+        Assert.Equal(7, App.Host.Channel.Functions.Select(f => f.FunctionId).Where(id => id.Length > 0).Distinct().Count());
         var httpUri = App.Host.Channel.HttpUri!;
         Assert.True(httpUri.Host == "localhost" || IPAddress.IsLoopback(IPAddress.Parse(httpUri.Host)), httpUri.ToString());
     }
 
     [Theory]
-    [InlineData("GET", "/api/ringcentral/auth-url")]   // wrong method
-    [InlineData("POST", "/api/health")]                // wrong method
+    [InlineData("OPTIONS", "/api/ringcentral/auth-url")] // a method no function lists (not a CORS preflight: no Origin)
+    [InlineData("HEAD", "/api/health")]                // the host does not map HEAD to GET
     [InlineData("GET", "/api/ringcentral")]            // no such route
     [InlineData("GET", "/health")]                     // route without the prefix of host.json
     public async Task A_request_that_matches_no_function_is_404_and_invokes_nothing(string method, string path)

@@ -24,7 +24,7 @@ public sealed class DependencyCheckGuardTests
             ["Supabase:Url"] = "https://abcdefgh.supabase.co",
             ["Supabase:ServiceRoleKey"] = "sb_secret_x",
             ["OAuth:CallbackUrl"] = "https://fn.example.net/api/ringcentral/callback",
-            ["OAuth:StateKey"] = Convert.ToBase64String(new byte[32]),
+            ["OAuth:StateKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         };
         var handler = new RecordingHandler();
         var services = new ServiceCollection();

@@ -43,7 +43,8 @@ public sealed class OperatorLogTests
     [Fact]
     public async Task A_failed_connect_before_the_user_is_known_says_so_without_null()
     {
-        await using var host = await ServiceHost.StartAsync();
+        // A state that does not open is a bad request (CallbackNoiseTests); a missing setting fails before any user is known.
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RingCentral:ClientSecret"] = null });
         var outcome = await host.CallbackAsync("/api/ringcentral/callback?code=c&state=not-a-sealed-state");
         Assert.Equal("error", outcome.Status);
 

@@ -84,6 +84,23 @@ public sealed class KeyVaultSecretSourceTests
     }
 
     [Fact]
+    public async Task A_secret_the_vault_never_answered_for_says_the_vault_is_the_cause()
+    {
+        _client.Setup(c => c.GetSecretAsync("oauth-state-key", null, It.IsAny<SecretContentType?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new RequestFailedException("refused", new HttpRequestException("refused", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused))));
+        var error = await Assert.ThrowsAsync<SecretUnavailableException>(async () => await Source().GetAsync(AppSecret.StateKey, default));
+        Assert.Equal("unreadable: Key Vault did not answer (connection refused)", error.Reason);
+    }
+
+    [Fact]
+    public async Task A_secret_the_vault_refused_says_how_the_vault_answered()
+    {
+        VaultFails("supabase-service-role-key", 403);
+        var error = await Assert.ThrowsAsync<SecretUnavailableException>(async () => await Source().GetAsync(AppSecret.SupabaseServiceRoleKey, default));
+        Assert.StartsWith("unreadable: Key Vault answered HTTP 403", error.Reason);
+    }
+
+    [Fact]
     public async Task When_a_refresh_fails_the_value_read_earlier_keeps_serving()
     {
         VaultHolds("ringcentral-client-secret", () => "v1");

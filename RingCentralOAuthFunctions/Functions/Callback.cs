@@ -9,7 +9,7 @@ public sealed class Callback(CallbackEndpoint endpoint)
 {
     [Function(nameof(Callback))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Routes.Callback)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.Callback)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Get, request, () => endpoint.HandleAsync(request, cancellationToken));
 }

@@ -9,7 +9,7 @@ public sealed class Complete(CompleteEndpoint endpoint)
 {
     [Function(nameof(Complete))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Complete)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.Complete)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Post, request, () => endpoint.HandleAsync(request, cancellationToken));
 }

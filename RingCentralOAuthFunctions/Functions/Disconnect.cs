@@ -9,7 +9,7 @@ public sealed class Disconnect(DisconnectEndpoint endpoint)
 {
     [Function(nameof(Disconnect))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Disconnect)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.Disconnect)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Post, request, () => endpoint.HandleAsync(request, cancellationToken));
 }

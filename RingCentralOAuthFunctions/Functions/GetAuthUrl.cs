@@ -9,7 +9,7 @@ public sealed class GetAuthUrl(AuthUrlEndpoint endpoint)
 {
     [Function(nameof(GetAuthUrl))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.AuthUrl)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.AuthUrl)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Post, request, () => endpoint.HandleAsync(request, cancellationToken));
 }

@@ -4,12 +4,12 @@ using RingCentralOAuthFunctions.Endpoints;
 
 namespace RingCentralOAuthFunctions.Functions;
 
-/// <summary>GET /api/health: health probe.</summary>
+/// <summary>GET /api/health: health probe for anyone: only <c>{"status":"ok"|"unhealthy"}</c>, 200/503 (the problems: <see cref="HealthDetails"/>).</summary>
 public sealed class Health(HealthEndpoint endpoint)
 {
     [Function(nameof(Health))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Routes.Health)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.Health)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Get, request, () => endpoint.HandleAsync(request, cancellationToken));
 }

@@ -9,7 +9,7 @@ public sealed class Status(StatusEndpoint endpoint)
 {
     [Function(nameof(Status))]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Routes.Status)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, ErrorAnswers.Get, ErrorAnswers.Post, ErrorAnswers.Put, ErrorAnswers.Patch, ErrorAnswers.Delete, Route = Routes.Status)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken);
+        ErrorAnswers.OnlyFor(ErrorAnswers.Get, request, () => endpoint.HandleAsync(request, cancellationToken));
 }
