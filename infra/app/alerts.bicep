@@ -145,14 +145,18 @@ traces
 | summarize instances = dcount(cloud_RoleInstance), since = min(timestamp), reasons = make_set(reason) by secret
 '''
 
+// Events that each need a look: the rule looks back 15 minutes (telemetry arrives minutes late) but counts only the
+// rows ingested in the last 5, so every event is seen once although the windows overlap.
 var connectRollbackFailedQuery = '''
 traces
+| where ingestion_time() > ago(5m)
 | where tostring(customDimensions['EventName']) == 'ConnectRollbackFailed'
 | summarize occurrences = count(), users = make_set(tostring(customDimensions['UserId']), 20), rows = make_set(tostring(customDimensions['Row']))
 '''
 
 var unexpectedErrorQuery = '''
 traces
+| where ingestion_time() > ago(5m)
 | where tostring(customDimensions['EventName']) == 'UnexpectedError'
 | summarize occurrences = count() by endpoint = tostring(customDimensions['Endpoint'])
 '''
@@ -194,7 +198,7 @@ var logRules = [
     description: 'ConnectRollbackFailed: a connect could not restore a token row after a failed save (Critical). The user\'s rows in user_ringcentral_tokens and integration_connections may disagree: check both for the users listed. Every occurrence notifies. See docs/deploy.md, Operate.'
     severity: 0
     frequency: 'PT5M'
-    window: 'PT5M'
+    window: 'PT15M'
     query: connectRollbackFailedQuery
     dimension: ''
     autoMitigate: false
@@ -206,7 +210,7 @@ var logRules = [
     description: 'UnexpectedError: an endpoint threw an exception the code did not expect (the caller got a generic 500 or an error redirect). One alert per endpoint and occurrence window; the exception is in the same operation in Application Insights. See docs/deploy.md, Operate.'
     severity: 1
     frequency: 'PT5M'
-    window: 'PT5M'
+    window: 'PT15M'
     query: unexpectedErrorQuery
     dimension: 'endpoint'
     autoMitigate: false
