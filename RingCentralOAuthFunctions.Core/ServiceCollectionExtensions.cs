@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
@@ -66,7 +67,6 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<HealthEndpoint>();
 
         services.AddHostedService<SettingsStartupLog>();
-        services.AddHostedService<SecretsPreload>();
         services.AddHostedService(sp => sp.GetRequiredService<DependencyChecks>());
         services.AddHostedService<RevocationRetryService>();
         return services;
@@ -88,8 +88,21 @@ public static class ServiceCollectionExtensions
             return;
         }
 
+        AddKeyVault(services, configuration, uri);
+    }
+
+    /// <summary>
+    /// Only this method names the Key Vault and Azure.Identity types, so a host without <c>KeyVault:Uri</c> (local runs,
+    /// tests, the benchmark) never loads Azure.Core, Azure.Identity or the Key Vault client while it starts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddKeyVault(IServiceCollection services, IConfiguration configuration, Uri uri)
+    {
         services.TryAddSingleton(_ => new SecretClient(uri, KeyVaultCredential(configuration), KeyVaultClientOptions()));
         services.TryAddSingleton<ISecretSource, KeyVaultSecretSource>();
+        // Reads every secret once in the background, so the first request rarely waits for the vault. Only here:
+        // secrets from configuration need no warm-up.
+        services.AddHostedService<SecretsPreload>();
     }
 
     /// <summary>

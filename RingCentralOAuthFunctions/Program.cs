@@ -31,39 +31,11 @@ builder.UseMiddleware<FunctionSpanMiddleware>();
 var connectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
 var applicationInsightsSdk = string.Equals(builder.Configuration["AzureFunctionsJobHost:telemetryMode"], "ApplicationInsights", StringComparison.OrdinalIgnoreCase);
 
-if (applicationInsightsSdk)
+// Each path is its own method, so the JIT loads the assemblies of the path taken only (none off Azure).
+if (!string.IsNullOrWhiteSpace(connectionString))
 {
-    if (!string.IsNullOrWhiteSpace(connectionString))
-    {
-        builder.Services
-            .AddApplicationInsightsTelemetryWorkerService()
-            .ConfigureFunctionsApplicationInsights();
-
-        // The SDK adds a provider rule that keeps only Warning and above. Remove it so the Information events
-        // (ConnectStarted, ConnectSucceeded, Disconnected) reach `traces`; levels then come from "Logging" settings.
-        builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
-        {
-            var aiDefaultRule = options.Rules.FirstOrDefault(rule =>
-                rule.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
-            if (aiDefaultRule is not null) options.Rules.Remove(aiDefaultRule);
-        });
-    }
-}
-else
-{
-    var openTelemetry = builder.Services.AddOpenTelemetry()
-        .UseFunctionsWorkerDefaults()
-        .AddRingCentralOAuthInstrumentation();
-    if (!string.IsNullOrWhiteSpace(connectionString))
-    {
-        // Application Insights has local (key) authentication off: export with an Entra token of the app's
-        // managed identity (AZURE_CLIENT_ID, set by infra/), which holds Monitoring Metrics Publisher.
-        openTelemetry.UseAzureMonitorExporter(options =>
-        {
-            options.ConnectionString = connectionString;
-            options.Credential = ExporterCredential(builder.Configuration);
-        });
-    }
+    if (applicationInsightsSdk) AddApplicationInsightsSdk(builder);
+    else AddOpenTelemetryExport(builder, connectionString);
 }
 
 builder.Services.AddRingCentralOAuth(builder.Configuration);
@@ -73,6 +45,36 @@ var app = builder.Build();
 // probe already has a result and the first log lines say what does not work.
 app.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>().Start();
 app.Run();
+
+static void AddApplicationInsightsSdk(FunctionsApplicationBuilder builder)
+{
+    builder.Services
+        .AddApplicationInsightsTelemetryWorkerService()
+        .ConfigureFunctionsApplicationInsights();
+
+    // The SDK adds a provider rule that keeps only Warning and above. Remove it so the Information events
+    // (ConnectStarted, ConnectSucceeded, Disconnected) reach `traces`; levels then come from "Logging" settings.
+    builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
+    {
+        var aiDefaultRule = options.Rules.FirstOrDefault(rule =>
+            rule.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
+        if (aiDefaultRule is not null) options.Rules.Remove(aiDefaultRule);
+    });
+}
+
+// Application Insights has local (key) authentication off: export with an Entra token of the app's managed identity
+// (AZURE_CLIENT_ID, set by infra/), which holds Monitoring Metrics Publisher. Without a connection string nothing
+// would be exported, so the OpenTelemetry SDK is not set up at all (it would only cost start-up off Azure: its
+// providers, listeners and the HttpClient instrumentation; docs/benchmarks.md, "Start-up").
+static void AddOpenTelemetryExport(FunctionsApplicationBuilder builder, string connectionString) =>
+    builder.Services.AddOpenTelemetry()
+        .UseFunctionsWorkerDefaults()
+        .AddRingCentralOAuthInstrumentation()
+        .UseAzureMonitorExporter(options =>
+        {
+            options.ConnectionString = connectionString;
+            options.Credential = ExporterCredential(builder.Configuration);
+        });
 
 static TokenCredential ExporterCredential(IConfiguration configuration)
 {

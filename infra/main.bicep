@@ -53,19 +53,36 @@ param corsAllowedOrigins string[] = [
 @description('Flex Consumption instance memory size (MB). 512: the worker peaks at about 140 MB under load (docs/benchmarks.md); see docs/deploy.md.')
 param instanceMemoryMB int = 512
 
-@minValue(40)
+// 1 is Flex Consumption's minimum today, 1000 its maximum. The default of 10 is a cap for the upstreams, not for
+// the traffic (a connect is a person in a popup): RingCentral's limits are per user and app (its "Auth" group, the
+// token endpoint, allows 5 requests per user per minute) plus unpublished per-IP and per-account defensive limits, and
+// Supabase's PostgREST serves every call through the project's fixed database connection pool (sized by its compute
+// add-on). More instances add no quota there, only a harder burst. See docs/deploy.md ("Scale and cold start").
+@minValue(1)
 @maxValue(1000)
-@description('Flex Consumption scale-out limit.')
-param maximumInstanceCount int = 100
+@description('Flex Consumption scale-out limit (instances). See docs/deploy.md, "Scale and cold start".')
+param maximumInstanceCount int = 10
 
-@description('Grant Storage Queue Data Contributor on the host storage to the app identity.')
-param enableQueueStorageRole bool = true
+@minValue(0)
+@maxValue(20)
+@description('Always-ready instances for the HTTP functions (Flex Consumption "http" group). 0 = scale to zero (cold starts, no baseline cost); each instance is billed as a baseline while idle, see docs/deploy.md.')
+param alwaysReadyHttpInstances int = 0
 
-@description('Grant Storage Table Data Contributor on the host storage to the app identity.')
-param enableTableStorageRole bool = true
+@description('Grant Storage Queue Data Contributor on the host storage to the app identity. Off: the app has only HTTP triggers (Microsoft\'s Flex sample turns it off too); needed only for queue triggers or bindings.')
+param enableQueueStorageRole bool = false
+
+@description('Grant Storage Table Data Contributor on the host storage to the app identity. Off: not used by an HTTP-only app; needed only for table bindings.')
+param enableTableStorageRole bool = false
 
 @description('Key Vault purge protection (irreversible once on). Recommended for production.')
 param enableKeyVaultPurgeProtection bool = true
+
+@allowed([
+  'default'
+  'recover'
+])
+@description('default creates (or updates) the vault; recover brings back a soft-deleted vault of the same name with its secrets, e.g. after `azd down` (docs/deploy.md, "Redeploy after azd down"). Set back to default after that deployment.')
+param keyVaultCreateMode string = 'default'
 
 @description('Optional object id of the operator who will set the Key Vault secrets; gets Key Vault Secrets Officer on the vault. Empty = grant it manually.')
 param keyVaultOperatorPrincipalId string = ''
@@ -89,11 +106,29 @@ param logRetentionInDays int = 30
   'OpenTelemetry'
   'ApplicationInsights'
 ])
-@description('Telemetry path of host and worker (app setting AzureFunctionsJobHost__telemetryMode). OpenTelemetry (preview for Functions) exports spans and customMetrics; ApplicationInsights is the previous SDK path (logs only): the alerts and workbook panels built on metrics and spans then stay empty.')
+@description('Telemetry path of host and worker (app setting AzureFunctionsJobHost__telemetryMode). OpenTelemetry exports spans and customMetrics; ApplicationInsights is the SDK path (logs and requests only): the metric-based alerts are then not deployed and the workbook\'s metric panels stay empty.')
 param telemetryMode string = 'OpenTelemetry'
 
-@description('E-mail address for alert notifications. Empty = no action group; alerts still show in the portal.')
+@description('E-mail address for alert notifications (azd asks for it before provisioning). Empty = no action group: alerts still fire and show in the portal (Monitor > Alerts), but nobody is notified.')
 param alertEmailAddress string = ''
+
+@description('Alert on every ConnectRollbackUncertain (a save with no answer: the row may hold revoked tokens), BackgroundTaskFailed (owed revocations not retried) and UnexpectedError.')
+param enableCriticalEventAlerts bool = true
+
+@description('Alert when the share of 5xx answers (health probes excluded) over 15 minutes is above serverErrorPercentThreshold.')
+param enableServerErrorAlert bool = true
+
+@minValue(1)
+@maxValue(100)
+@description('Percent of requests answered 5xx in 15 minutes that fires the 5xx alert.')
+param serverErrorPercentThreshold int = 5
+
+@minValue(1)
+@description('Requests needed in 15 minutes before the 5xx share is judged.')
+param serverErrorMinimumRequests int = 10
+
+@description('Failure Anomalies smart detector on Application Insights.')
+param enableFailureAnomalies bool = true
 
 @description('Alert when the share of failed connects over 15 minutes is above failedConnectPercentThreshold.')
 param enableFailedConnectAlert bool = true
@@ -114,14 +149,14 @@ param enableUpstreamAlert bool = true
 @description('Unavailable answers from one upstream within 5 minutes that fire the upstream alert.')
 param upstreamUnavailableThreshold int = 3
 
-@description('Alert when a Key Vault secret cannot be read.')
+@description('Alert while a Key Vault secret cannot be read.')
 param enableKeyVaultAlert bool = true
 
-@description('Standard availability test of /api/health, with an alert when it fails from two or more locations.')
+@description('Standard availability test of /api/health, with an alert when it fails from all but two of the locations (Microsoft\'s guidance).')
 param enableHealthTest bool = true
 
-@minLength(2)
-@description('Availability test locations (Azure ids).')
+@minLength(3)
+@description('Availability test locations (Azure ids); the alert fires when (count - 2) of them fail.')
 param healthTestLocations string[] = [
   'us-va-ash-azr'
   'us-ca-sjc-azr'
@@ -130,7 +165,7 @@ param healthTestLocations string[] = [
   'emea-nl-ams-azr'
 ]
 
-@description('Deploy the operators\' workbook (connects, failures, latency, refusals).')
+@description('Deploy the operators\' workbook (instances, memory, executions, connects, failures, latency, refusals).')
 param enableWorkbook bool = true
 
 // ---------------------------------------------------------------------------------------------
@@ -195,6 +230,7 @@ module keyVault 'app/keyvault.bicep' = {
     tags: tags
     name: names.keyVault
     enablePurgeProtection: enableKeyVaultPurgeProtection
+    createMode: keyVaultCreateMode
   }
 }
 
@@ -243,6 +279,7 @@ module functionApp 'app/function-app.bicep' = {
     callbackPath: ringCentralCallbackPath
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
     // The app's own settings. OAuth__CallbackUrl and the host settings (AzureWebJobsStorage__*,
     // APPLICATIONINSIGHTS_*, AZURE_CLIENT_ID) are added by the module.
     appSettings: {
@@ -277,6 +314,12 @@ module alerts 'app/alerts.bicep' = {
     namePrefix: 'rcoauth-${resourceToken}'
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     alertEmailAddress: alertEmailAddress
+    telemetryMode: telemetryMode
+    enableCriticalEventAlerts: enableCriticalEventAlerts
+    enableServerErrorAlert: enableServerErrorAlert
+    serverErrorPercentThreshold: serverErrorPercentThreshold
+    serverErrorMinimumRequests: serverErrorMinimumRequests
+    enableFailureAnomalies: enableFailureAnomalies
     enableFailedConnectAlert: enableFailedConnectAlert
     failedConnectPercentThreshold: failedConnectPercentThreshold
     failedConnectMinimumCount: failedConnectMinimumCount
@@ -295,6 +338,7 @@ module workbook 'app/workbook.bicep' = if (enableWorkbook) {
     location: location
     tags: tags
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    functionAppName: functionApp.outputs.name
     displayName: 'RingCentral OAuth (${environmentName})'
   }
 }

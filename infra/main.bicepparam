@@ -24,7 +24,14 @@ param corsAllowedOrigins = split(readEnvironmentVariable('CORS_ALLOWED_ORIGINS',
 param keyVaultOperatorPrincipalId = readEnvironmentVariable('KEY_VAULT_OPERATOR_PRINCIPAL_ID', '')
 param keyVaultOperatorPrincipalType = readEnvironmentVariable('KEY_VAULT_OPERATOR_PRINCIPAL_TYPE', 'User')
 
-// Monitoring (docs/deploy.md, "Operate"): where alerts are e-mailed (empty = no e-mail), and the telemetry path
-// (OpenTelemetry, or ApplicationInsights to go back to the SDK path while OpenTelemetry for Functions is preview).
+// Monitoring (docs/deploy.md, "Operate"): where alerts are e-mailed (azd's preprovision hook asks for it; empty = no
+// e-mail, alerts show in the portal only), and the telemetry path (OpenTelemetry, or ApplicationInsights for the SDK path).
 param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL_ADDRESS', '')
 param telemetryMode = readEnvironmentVariable('TELEMETRY_MODE', 'OpenTelemetry')
+
+// Scale and cold start (docs/deploy.md, "Scale and cold start"): the scale-out cap and always-ready instances.
+param maximumInstanceCount = int(readEnvironmentVariable('MAXIMUM_INSTANCE_COUNT', '10'))
+param alwaysReadyHttpInstances = int(readEnvironmentVariable('ALWAYS_READY_HTTP_INSTANCES', '0'))
+
+// Redeploy after `azd down` (docs/deploy.md): KEY_VAULT_CREATE_MODE=recover brings the soft-deleted vault back.
+param keyVaultCreateMode = readEnvironmentVariable('KEY_VAULT_CREATE_MODE', 'default')

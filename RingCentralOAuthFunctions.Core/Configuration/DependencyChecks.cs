@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.Secrets;
@@ -148,17 +148,12 @@ public sealed class DependencyChecks(
             using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, cancellationToken);
             if (!response.IsSuccessStatusCode)
                 return Failing(SupabaseJwksCheck, setting, $"its JWKS answered HTTP {(int)response.StatusCode}: user tokens cannot be checked");
-            JsonWebKeySet set;
-            try
-            {
-                set = new JsonWebKeySet(await response.Content.ReadAsStringAsync(cancellationToken));
-            }
-            catch (ArgumentException)
-            {
+            int? usable;
+            using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+                usable = await CountSigningKeysAsync(body, cancellationToken);
+            if (usable is null)
                 return Failing(SupabaseJwksCheck, setting, "its JWKS is not a JSON Web Key Set: user tokens cannot be checked");
-            }
 
-            var usable = set.Keys.Count(k => k.Kty is JsonWebAlgorithmsKeyTypes.EllipticCurve or JsonWebAlgorithmsKeyTypes.RSA && k.Use is null or "sig");
             if (usable > 0) return new(SupabaseJwksCheck, DependencyState.Ok);
             if (!await IsSetAsync(AppSecret.SupabaseJwtSecret, cancellationToken))
                 return Failing(SupabaseJwksCheck, AppSecret.SupabaseJwtSecret.DisplayName,
@@ -253,6 +248,37 @@ public sealed class DependencyChecks(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             return Failing(RingCentralCheck, setting, $"does not answer ({UpstreamFailure.Describe(ex)})");
+        }
+    }
+
+    /// <summary>
+    /// The keys of a JWKS document that can check an ES256/RS256 signature (<c>kty</c> EC or RSA, <c>use</c> absent or
+    /// <c>sig</c>); null when the document is not a JSON Web Key Set. Read with System.Text.Json rather than
+    /// Microsoft.IdentityModel's JsonWebKeySet, so that the first round (which the first Health probe waits for) does
+    /// not load and compile that library during start-up; the token validator still reads the keys with it.
+    /// </summary>
+    internal static async Task<int?> CountSigningKeysAsync(Stream json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(json, cancellationToken: cancellationToken);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
+                return null;
+            var usable = 0;
+            foreach (var key in keys.EnumerateArray())
+            {
+                if (key.ValueKind != JsonValueKind.Object) continue;
+                var kty = key.TryGetProperty("kty", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+                var use = key.TryGetProperty("use", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
+                if (kty is "EC" or "RSA" && use is null or "sig") usable++;
+            }
+
+            return usable;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

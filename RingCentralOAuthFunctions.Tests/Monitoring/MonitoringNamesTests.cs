@@ -34,7 +34,7 @@ public sealed partial class MonitoringNamesTests
         // The extraction found what the queries are about (a broken pattern must not make this test vacuous).
         var allMetrics = usages.SelectMany(u => u.Metrics).ToHashSet();
         Assert.Superset(new HashSet<string> { "ringcentral.connect.outcomes", UpstreamCalls.DurationMetric }, allMetrics);
-        Assert.Superset(new HashSet<string> { "SecretUnavailable", "AccessTokenRejected" }, usages.SelectMany(u => u.Events).ToHashSet());
+        Assert.Superset(new HashSet<string> { "SecretUnavailable", "SecretReadable", "AccessTokenRejected", "ConnectRollbackUncertain", "BackgroundTaskFailed", "UnexpectedError" }, usages.SelectMany(u => u.Events).ToHashSet());
         Assert.Superset(new HashSet<string> { "outcome", "reason", "upstream", Tracing.FunctionAttribute, Tracing.UpstreamAttribute }, usages.SelectMany(u => u.Dimensions).ToHashSet());
         Assert.Superset(new HashSet<string> { "failed", "succeeded", "started", "refused", "rate_limited", "unavailable" }, usages.SelectMany(u => u.Values).Where(v => v.Dimension == "outcome").Select(v => v.Value).ToHashSet());
 
@@ -52,11 +52,13 @@ public sealed partial class MonitoringNamesTests
             | extend outcome = tostring(customDimensions['outcomes'])
             | where outcome == 'completed'
             | union (traces | where tostring(customDimensions['EventName']) == 'SecretsUnavailable')
+            | union (traces | where tostring(customDimensions['EventName']) in ('SecretReadable', 'ConnectRollbackFaild'))
             """);
 
         var problems = Problems(usage, emitted).ToList();
 
-        Assert.Equal(4, problems.Count);
+        Assert.Equal(5, problems.Count);
+        Assert.Contains(problems, p => p.Contains("'ConnectRollbackFaild'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("'ringcentral.connect.outcome'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("'outcomes'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("'completed'", StringComparison.Ordinal));
@@ -113,7 +115,9 @@ public sealed partial class MonitoringNamesTests
     {
         var metrics = MetricName().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
         var dimensions = Dimension().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
-        var events = EventName().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
+        var events = EventName().Matches(text)
+            .SelectMany(m => m.Groups["one"].Success ? [m.Groups["one"].Value] : Quoted().Matches(m.Groups["list"].Value).Select(q => q.Groups[1].Value))
+            .Distinct().ToList();
         dimensions.Remove("EventName"); // written by the exporter for every named event; its values are checked as events
 
         // Values compared with a dimension, directly or through a column named after it (extend outcome = ...).
@@ -135,7 +139,7 @@ public sealed partial class MonitoringNamesTests
     [GeneratedRegex(@"customDimensions\['([^']+)'\]")]
     private static partial Regex Dimension();
 
-    [GeneratedRegex(@"customDimensions\['EventName'\]\)\s*==\s*'([^']+)'")]
+    [GeneratedRegex(@"customDimensions\['EventName'\]\)\s*(?:==\s*'(?<one>[^']+)'|in\s*\((?<list>[^)]*)\))")]
     private static partial Regex EventName();
 
     [GeneratedRegex(@"(?:customDimensions\['(?<direct>[^']+)'\]\)|\b(?<column>outcome|upstream|reason))\s*(?:==|in)\s*(?<values>\([^)]*\)|'[^']*')")]

@@ -45,9 +45,13 @@ param appSettings object
 ])
 param instanceMemoryMB int
 
-@minValue(40)
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
+
+@minValue(0)
+@description('Always-ready instances of the "http" function group (all HTTP triggers); 0 = none.')
+param alwaysReadyHttpInstances int
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -105,6 +109,14 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        alwaysReady: alwaysReadyHttpInstances > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: alwaysReadyHttpInstances
+              }
+            ]
+          : []
       }
       runtime: {
         name: 'dotnet-isolated'

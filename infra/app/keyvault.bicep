@@ -12,12 +12,20 @@ param name string
 @description('Purge protection cannot be turned off once on; it keeps deleted secrets recoverable for the retention period.')
 param enablePurgeProtection bool
 
+@allowed([
+  'default'
+  'recover'
+])
+@description('recover: bring back the soft-deleted vault of this name (and its secrets) instead of creating one.')
+param createMode string
+
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
   tags: tags
   properties: {
     tenantId: tenant().tenantId
+    createMode: createMode
     sku: {
       family: 'A'
       name: 'standard'
