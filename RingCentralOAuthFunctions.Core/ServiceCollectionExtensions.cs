@@ -47,6 +47,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<SupabaseJwks>();
         services.TryAddSingleton<IUserTokenValidator, SupabaseUserTokenValidator>();
         services.TryAddSingleton<IRingCentralClient, RingCentralClient>();
+        services.TryAddSingleton<PostgrestClient>();
         services.TryAddSingleton<PostgrestTokenStore>();
         services.TryAddSingleton<ITokenStore>(sp => sp.GetRequiredService<PostgrestTokenStore>());
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<PostgrestTokenStore>());
@@ -147,7 +148,7 @@ public static class ServiceCollectionExtensions
         // Idempotent calls (extension GET, PostgREST selects/upserts/deletes, JWKS) may retry briefly.
         services.AddHttpClient(RingCentralEndpoints.ApiClient).RemoveAllLoggers().AddUpstreamCalls(Upstreams.RingCentral)
             .AddResilienceHandler("ringcentral-api", p => Retry(p, TimeSpan.FromSeconds(4)));
-        services.AddHttpClient(PostgrestTokenStore.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest)
+        services.AddHttpClient(PostgrestClient.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseRest)
             .AddResilienceHandler("supabase-rest", p => Retry(p, TimeSpan.FromSeconds(6)));
         services.AddHttpClient(SupabaseUserDirectory.HttpClientName).RemoveAllLoggers().AddUpstreamCalls(Upstreams.SupabaseAuth)
             .AddResilienceHandler("supabase-auth", p => Retry(p, TimeSpan.FromSeconds(5)));

@@ -177,7 +177,7 @@ public sealed class DependencyChecks(
             var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.TryAddWithoutValidation("apikey", key);
-            if (PostgrestTokenStore.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            if (PostgrestClient.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
             var status = (int)response.StatusCode;
             return status switch
@@ -206,7 +206,7 @@ public sealed class DependencyChecks(
         var url = new Uri($"{supabase.Value.Url!.TrimEnd('/')}/rest/v1/rpc/{PostgrestTokenStore.SchemaFunction}");
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("apikey", key);
-        if (PostgrestTokenStore.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (PostgrestClient.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         string? Field(string name)

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.Secrets;
+using static RingCentralOAuthFunctions.Supabase.PostgrestClient;
 
 namespace RingCentralOAuthFunctions.Supabase;
 
@@ -43,21 +44,17 @@ public interface IConnectionStatusStore
 }
 
 /// <summary>
-/// <see cref="IConnectionStatusStore"/> through PostgREST with the service-role key (the same client and key handling as
+/// <see cref="IConnectionStatusStore"/> through PostgREST with the service-role key (through <see cref="PostgrestClient"/>, as
 /// <see cref="PostgrestTokenStore"/>). Filters name the user id, the integration and the version, never a token.
 /// </summary>
-public sealed class PostgrestConnectionStatusStore(
-    IHttpClientFactory httpClients,
-    IOptions<SupabaseOptions> options,
-    ISecretSource secrets,
-    ILogger<PostgrestConnectionStatusStore> logger) : IConnectionStatusStore
+public sealed class PostgrestConnectionStatusStore(PostgrestClient postgrest) : IConnectionStatusStore
 {
     private const string ConnectionsTable = PostgrestTokenStore.ConnectionsTable;
     private const string TokensTable = PostgrestTokenStore.TokensTable;
 
     public async Task<ConnectionSnapshot?> GetConnectionAsync(Guid userId, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("select", ConnectionsTable, HttpMethod.Get,
+        using var response = await postgrest.SendAsync("select", ConnectionsTable, HttpMethod.Get,
             $"select=status,last_sync_at,error_message,config,updated_at&{ConnectionFilter(userId)}&limit=1", null, null, cancellationToken);
         var rows = await ReadArrayAsync(response, "select", ConnectionsTable, cancellationToken);
         if (rows.Count == 0 || rows[0] is not JsonObject row) return null;
@@ -79,7 +76,7 @@ public sealed class PostgrestConnectionStatusStore(
             body["user_id"] = userId;
             body["integration_id"] = ConnectionRow.IntegrationId;
             body["config"] = new JsonObject { ["rc_email"] = write.RcEmail };
-            using var inserted = await SendAsync("insert", ConnectionsTable, HttpMethod.Post, "", body, "return=minimal", cancellationToken, conflictIsAnAnswer: true);
+            using var inserted = await postgrest.SendAsync("insert", ConnectionsTable, HttpMethod.Post, "", body, "return=minimal", cancellationToken, conflictIsAnAnswer: true);
             return inserted.StatusCode != HttpStatusCode.Conflict;
         }
 
@@ -94,7 +91,7 @@ public sealed class PostgrestConnectionStatusStore(
         }
 
         var version = asRead.Version is null ? "updated_at=is.null" : "updated_at=eq." + Uri.EscapeDataString(asRead.Version);
-        using var response = await SendAsync("update", ConnectionsTable, HttpMethod.Patch,
+        using var response = await postgrest.SendAsync("update", ConnectionsTable, HttpMethod.Patch,
             $"select=updated_at&{ConnectionFilter(userId)}&{version}", body, "return=representation", cancellationToken);
         return (await ReadArrayAsync(response, "update", ConnectionsTable, cancellationToken)).Count > 0;
     }
@@ -102,7 +99,7 @@ public sealed class PostgrestConnectionStatusStore(
     public async Task<bool> InsertTokenRowAsync(Guid userId, string rcEmail, string refreshToken, string accessToken, DateTimeOffset accessTokenExpiresAt,
         CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("insert", TokensTable, HttpMethod.Post, "", new JsonObject
+        using var response = await postgrest.SendAsync("insert", TokensTable, HttpMethod.Post, "", new JsonObject
         {
             ["user_id"] = userId,
             ["rc_email"] = rcEmail,
@@ -113,79 +110,7 @@ public sealed class PostgrestConnectionStatusStore(
         return response.StatusCode != HttpStatusCode.Conflict;
     }
 
-    private static string ConnectionFilter(Guid userId) => $"user_id=eq.{userId}&integration_id=eq.{ConnectionRow.IntegrationId}";
-
-    private async Task<JsonArray> ReadArrayAsync(HttpResponseMessage response, string operation, string table, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var node = await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            return node as JsonArray ?? throw new JsonException("not an array");
-        }
-        catch (JsonException ex)
-        {
-            Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, "not-json");
-            throw new TokenStoreException(operation, table, (int)response.StatusCode, null, ex);
-        }
-    }
-
-    /// <summary>One request; a success (or, with <paramref name="conflictIsAnAnswer"/>, a 409 <c>23505</c>) is returned, anything else thrown as <see cref="TokenStoreException"/>.</summary>
-    private async Task<HttpResponseMessage> SendAsync(string operation, string table, HttpMethod method, string query,
-        JsonObject? body, string? prefer, CancellationToken cancellationToken, bool conflictIsAnAnswer = false)
-    {
-        var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
-        var url = $"{options.Value.Url!.TrimEnd('/')}/rest/v1/{table}" + (query.Length > 0 ? "?" + query : "");
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.TryAddWithoutValidation("apikey", key);
-        if (PostgrestTokenStore.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (prefer is not null) request.Headers.TryAddWithoutValidation("Prefer", prefer);
-        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await httpClients.CreateClient(PostgrestTokenStore.HttpClientName).SendAsync(request, cancellationToken);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
-        {
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
-            Log.StoreRequestFailed(logger, operation, table, null, "no-response");
-            throw new TokenStoreException(operation, table, null, null, ex);
-        }
-
-        if (response.IsSuccessStatusCode) return response;
-
-        using (response)
-        {
-            var code = await ErrorCodeAsync(response, cancellationToken);
-            if (conflictIsAnAnswer && response.StatusCode == HttpStatusCode.Conflict && code == "23505")
-                return new HttpResponseMessage(HttpStatusCode.Conflict);
-            Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, code);
-            throw new TokenStoreException(operation, table, (int)response.StatusCode, code);
-        }
-    }
-
-    /// <summary>PostgREST's short error <c>code</c> only (its message and details may quote row values).</summary>
-    private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            var code = json?["code"]?.GetValueKind() == JsonValueKind.String ? json["code"]!.GetValue<string>() : null;
-            return code is { Length: <= 16 } && code.All(char.IsAsciiLetterOrDigit) ? code : null;
-        }
-        catch (Exception ex) when (ex is JsonException or HttpRequestException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
-
-    private static string? Str(JsonObject row, string name) =>
-        row[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-
-    private static DateTimeOffset? Time(JsonObject row, string name) =>
-        Str(row, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-            ? value
-            : null;
+    private async Task<JsonArray> ReadArrayAsync(HttpResponseMessage response, string operation, string table, CancellationToken cancellationToken) =>
+        await postgrest.ReadJsonAsync(response, operation, table, cancellationToken) as JsonArray
+        ?? throw new TokenStoreException(operation, table, (int)response.StatusCode, null);
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.Secrets;
+using static RingCentralOAuthFunctions.Supabase.PostgrestClient;
 
 namespace RingCentralOAuthFunctions.Supabase;
 
@@ -20,13 +21,8 @@ namespace RingCentralOAuthFunctions.Supabase;
 /// (<c>POST /rest/v1/rpc/&lt;function&gt;</c> with a JSON object of named arguments), so each is one transaction:
 /// tokens travel in the body, never in a query string (query strings end up in Supabase's API logs).
 /// </summary>
-public sealed class PostgrestTokenStore(
-    IHttpClientFactory httpClients,
-    IOptions<SupabaseOptions> options,
-    ISecretSource secrets,
-    ILogger<PostgrestTokenStore> logger) : ITokenStore, IFlowStore
+public sealed class PostgrestTokenStore(PostgrestClient postgrest, ILogger<PostgrestTokenStore> logger) : ITokenStore, IFlowStore
 {
-    public const string HttpClientName = "Supabase.Rest";
     public const string TokensTable = "user_ringcentral_tokens";
     public const string ConnectionsTable = "integration_connections";
 
@@ -110,7 +106,7 @@ public sealed class PostgrestTokenStore(
 
     public async Task<IReadOnlyList<OwedRevocation>> TakeDueRevocationsAsync(int limit, TimeSpan grace, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("rpc", RpcPath(RevocationsDueFunction), HttpMethod.Post, "",
+        using var response = await postgrest.SendAsync("rpc", RpcPath(RevocationsDueFunction), HttpMethod.Post, "",
             new JsonObject { ["p_limit"] = limit, ["p_grace_seconds"] = (int)grace.TotalSeconds }, null, cancellationToken);
         return Owed(await ParseAsync(response, RevocationsDueFunction, cancellationToken));
     }
@@ -126,22 +122,12 @@ public sealed class PostgrestTokenStore(
     /// <summary>One function call; its JSON object answer.</summary>
     private async Task<JsonObject> CallAsync(string function, JsonObject args, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("rpc", RpcPath(function), HttpMethod.Post, "", args, null, cancellationToken);
+        using var response = await postgrest.SendAsync("rpc", RpcPath(function), HttpMethod.Post, "", args, null, cancellationToken);
         return await ParseAsync(response, function, cancellationToken) as JsonObject ?? throw Unexpected("rpc", function, (int)response.StatusCode);
     }
 
-    private async Task<JsonNode?> ParseAsync(HttpResponseMessage response, string function, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            Log.StoreRequestFailed(logger, "rpc", RpcPath(function), (int)response.StatusCode, "not-json");
-            throw new TokenStoreException("rpc", RpcPath(function), (int)response.StatusCode, null, ex);
-        }
-    }
+    private Task<JsonNode?> ParseAsync(HttpResponseMessage response, string function, CancellationToken cancellationToken) =>
+        postgrest.ReadJsonAsync(response, "rpc", RpcPath(function), cancellationToken);
 
     /// <summary>An answer that is not one the function gives: treated as refused (nothing is known to have changed).</summary>
     private TokenStoreException Unexpected(string operation, string function, int status = 200)
@@ -160,85 +146,14 @@ public sealed class PostgrestTokenStore(
 
     public async Task MarkConnectionCheckedAsync(Guid userId, DateTimeOffset checkedAt, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("update", ConnectionsTable, HttpMethod.Patch, ConnectionFilter(userId),
+        using var response = await postgrest.SendAsync("update", ConnectionsTable, HttpMethod.Patch, ConnectionFilter(userId),
             new JsonObject { ["last_checked_at"] = checkedAt }, "return=minimal", cancellationToken);
     }
 
-    private static string ConnectionFilter(Guid userId) => $"user_id=eq.{userId}&integration_id=eq.{ConnectionRow.IntegrationId}";
-
     private async Task<JsonObject?> SelectOneAsync(string table, string filter, string columns, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync("select", table, HttpMethod.Get, $"select={columns}&{filter}&limit=1", null, null, cancellationToken);
-        try
-        {
-            var rows = await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            return rows is JsonArray { Count: > 0 } array ? array[0] as JsonObject : null;
-        }
-        catch (JsonException ex)
-        {
-            Log.StoreRequestFailed(logger, "select", table, (int)response.StatusCode, "not-json");
-            throw new TokenStoreException("select", table, (int)response.StatusCode, null, ex);
-        }
+        using var response = await postgrest.SendAsync("select", table, HttpMethod.Get, $"select={columns}&{filter}&limit=1", null, null, cancellationToken);
+        var rows = await postgrest.ReadJsonAsync(response, "select", table, cancellationToken);
+        return rows is JsonArray { Count: > 0 } array ? array[0] as JsonObject : null;
     }
-
-    /// <summary>Sends one request; a success is returned, anything else thrown.</summary>
-    private async Task<HttpResponseMessage> SendAsync(string operation, string table, HttpMethod method, string query,
-        JsonObject? body, string? prefer, CancellationToken cancellationToken)
-    {
-        var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
-        var url = $"{options.Value.Url!.TrimEnd('/')}/rest/v1/{table}" + (query.Length > 0 ? "?" + query : "");
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.TryAddWithoutValidation("apikey", key);
-        if (IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (prefer is not null) request.Headers.TryAddWithoutValidation("Prefer", prefer);
-        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
-        {
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
-            Log.StoreRequestFailed(logger, operation, table, null, "no-response");
-            throw new TokenStoreException(operation, table, null, null, ex);
-        }
-
-        if (response.IsSuccessStatusCode) return response;
-
-        using (response)
-        {
-            var code = await PostgrestErrorCodeAsync(response, cancellationToken);
-            Log.StoreRequestFailed(logger, operation, table, (int)response.StatusCode, code);
-            throw new TokenStoreException(operation, table, (int)response.StatusCode, code);
-        }
-    }
-
-    /// <summary>PostgREST's error body is <c>{code, message, details, hint}</c>; only the short <c>code</c> is kept (the rest may quote row values).</summary>
-    private static async Task<string?> PostgrestErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            var code = json?["code"]?.GetValueKind() == JsonValueKind.String ? json["code"]!.GetValue<string>() : null;
-            return code is { Length: <= 16 } && code.All(char.IsAsciiLetterOrDigit) ? code : null;
-        }
-        catch (Exception ex) when (ex is JsonException or HttpRequestException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>A legacy Supabase key is a JWT (three base64url parts, header starting <c>eyJ</c>).</summary>
-    internal static bool IsJwt(string key) => key.StartsWith("eyJ", StringComparison.Ordinal) && key.Count(c => c == '.') == 2;
-
-    private static string? Str(JsonObject row, string name) =>
-        row[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-
-    private static DateTimeOffset? Time(JsonObject row, string name) =>
-        Str(row, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-            ? value
-            : null;
 }

@@ -33,7 +33,7 @@ public sealed class SupabaseUserDirectory(
         var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{options.Value.Url!.TrimEnd('/')}/auth/v1/admin/users/{userId}");
         request.Headers.TryAddWithoutValidation("apikey", key);
-        if (PostgrestTokenStore.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (PostgrestClient.IsJwt(key)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 
         try
