@@ -1,14 +1,6 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Monitoring;
-using RingCentralOAuthFunctions.Secrets;
 using static RingCentralOAuthFunctions.Supabase.PostgrestClient;
 
 namespace RingCentralOAuthFunctions.Supabase;
