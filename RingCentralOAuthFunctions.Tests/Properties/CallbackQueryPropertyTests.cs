@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 
