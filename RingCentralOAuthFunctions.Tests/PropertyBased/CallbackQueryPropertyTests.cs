@@ -10,7 +10,7 @@ using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Generated callback query strings (missing and repeated parameters, huge values, broken percent-escapes, control

@@ -4,7 +4,7 @@ using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using RingCentralOAuthFunctions.State;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Hostile <c>state</c> values against <see cref="StateProtector.TryUnseal"/> directly: random input, truncations, bit
