@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Endpoints;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.RingCentral;

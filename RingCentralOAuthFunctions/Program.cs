@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using RingCentralOAuthFunctions;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Monitoring;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -43,7 +44,7 @@ builder.Services.AddRingCentralOAuth(builder.Configuration);
 var app = builder.Build();
 // Health's dependency checks (JWKS, PostgREST, RingCentral) run in the background from the start, so the first
 // probe already has a result and the first log lines say what does not work.
-app.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>().Start();
+app.Services.GetRequiredService<RingCentralOAuthFunctions.Health.DependencyChecks>().Start();
 app.Run();
 
 static void AddApplicationInsightsSdk(FunctionsApplicationBuilder builder)

@@ -53,6 +53,6 @@ public sealed class KeyVaultOptions
 
 /// <summary>
 /// A problem found before the services exist (e.g. an unreadable <c>local.settings.json</c>). Registered by the host
-/// as a singleton; <see cref="SettingsCheck"/> reports every one with the others.
+/// as a singleton; Health's <c>SettingsCheck</c> reports every one with the others.
 /// </summary>
 public sealed record StartupProblem(string Name, string Problem);

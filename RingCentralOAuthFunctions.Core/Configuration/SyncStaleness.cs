@@ -14,7 +14,7 @@ public static class SyncStaleness
     public static readonly TimeSpan Max = TimeSpan.FromDays(366);
     public const string Malformed = "malformed (a TimeSpan such as 12:00:00, more than zero and at most 366 days)";
 
-    /// <summary>The setting's value; empty means <see cref="Default"/>; null when it is malformed (<see cref="SettingsCheck"/> names it).</summary>
+    /// <summary>The setting's value; empty means <see cref="Default"/>; null when it is malformed (Health's <c>SettingsCheck</c> names it).</summary>
     public static TimeSpan? Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return Default;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.State;
 

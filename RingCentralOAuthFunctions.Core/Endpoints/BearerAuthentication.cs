@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.Endpoints;

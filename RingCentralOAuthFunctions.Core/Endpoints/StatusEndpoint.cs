@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.Supabase;

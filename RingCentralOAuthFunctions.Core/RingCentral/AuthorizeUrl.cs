@@ -1,4 +1,5 @@
 using Duende.IdentityModel.Client;
+using RingCentralOAuthFunctions.Protocol;
 
 namespace RingCentralOAuthFunctions.RingCentral;
 
@@ -13,5 +14,5 @@ public static class AuthorizeUrl
             state: state,
             loginHint: string.IsNullOrWhiteSpace(loginHint) ? null : loginHint,
             codeChallenge: codeChallenge,
-            codeChallengeMethod: OAuth.Pkce.Method);
+            codeChallengeMethod: Pkce.Method);
 }

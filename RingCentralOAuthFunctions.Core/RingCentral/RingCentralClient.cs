@@ -9,18 +9,6 @@ using RingCentralOAuthFunctions.Secrets;
 
 namespace RingCentralOAuthFunctions.RingCentral;
 
-public interface IRingCentralClient
-{
-    /// <summary>Exchanges a code once (never retried: a code is single-use). Failures, timeouts included, come back as <see cref="RingCentralFailure"/>, not exceptions.</summary>
-    Task<(RingCentralTokens? Tokens, RingCentralFailure? Failure)> ExchangeCodeAsync(string code, string codeVerifier, CancellationToken cancellationToken);
-
-    /// <summary>The extension's <c>contact.email</c>, else its <c>name</c>, else empty; null when the lookup failed.</summary>
-    Task<(string? Label, int? HttpStatus)> GetAccountLabelAsync(string accessToken, CancellationToken cancellationToken);
-
-    /// <summary>Revokes a token (a refresh token ends the whole session). Not retried; a timeout is a failure, not an exception.</summary>
-    Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken);
-}
-
 /// <summary>RingCentral's OAuth endpoints through Duende.IdentityModel's request helpers, client auth by HTTP Basic.</summary>
 public sealed class RingCentralClient(
     IHttpClientFactory httpClients,
@@ -71,7 +59,7 @@ public sealed class RingCentralClient(
         if (root is not { } extension) return (null, status);
         if (ContactEmail(extension) is { } email) return (email, status);
         if (extension.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-            return (Trim(name.GetString()!), status);
+            return (SanitizeLabel(name.GetString()!), status);
         return ("", status);
     }
 
@@ -145,7 +133,7 @@ public sealed class RingCentralClient(
         extension.TryGetProperty("contact", out var contact) && contact.ValueKind == JsonValueKind.Object
         && contact.TryGetProperty("email", out var email) && email.ValueKind == JsonValueKind.String
         && !string.IsNullOrWhiteSpace(email.GetString())
-            ? Trim(email.GetString()!)
+            ? SanitizeLabel(email.GetString()!)
             : null;
 
     public async Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken)
@@ -180,7 +168,7 @@ public sealed class RingCentralClient(
     private const int MaxAccessTokenSeconds = 24 * 3600;
 
     /// <summary>Display names from RingCentral lose control characters and are bounded before they reach the ERP page or the database.</summary>
-    internal static string Trim(string value)
+    internal static string SanitizeLabel(string value)
     {
         var clean = new string(value.Where(c => !char.IsControl(c) && c is not ('\u2028' or '\u2029')).ToArray()).Trim();
         return clean.Length <= 254 ? clean : clean[..254].Trim();

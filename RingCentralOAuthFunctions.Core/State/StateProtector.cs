@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RingCentralOAuthFunctions.Protocol;
 
 namespace RingCentralOAuthFunctions.State;
 
@@ -50,7 +51,7 @@ public sealed class StateProtector(TimeProvider time)
         var opened = SealedEnvelope.TryOpenJson(encoded, MaxEncodedLength, SealedEnvelope.StateKind, keys, StateJson.Default.Payload, out var payload);
         if (opened != StateRejection.None) return opened;
 
-        if (payload is null || payload.UserId == Guid.Empty || !OAuth.Pkce.IsWellFormedVerifier(payload.CodeVerifier)
+        if (payload is null || payload.UserId == Guid.Empty || !Pkce.IsWellFormedVerifier(payload.CodeVerifier)
             || !OAuthState.IsWellFormedFlowId(payload.FlowId))
             return StateRejection.Malformed;
         if (payload.Purpose != OAuthState.RingCentralPurpose) return StateRejection.WrongPurpose;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RingCentralOAuthFunctions.Protocol;
 
 namespace RingCentralOAuthFunctions.State;
 
@@ -51,7 +52,7 @@ public sealed class TicketProtector(TimeProvider time)
         var code = payload?.Code is { Length: > 0 and <= CompleteTicket.MaxCodeLength } bytes && bytes.All(b => b is > (byte)' ' and < 0x7f)
             ? Encoding.ASCII.GetString(bytes)
             : null;
-        if (payload is null || payload.UserId == Guid.Empty || code is null || !OAuth.Pkce.IsWellFormedVerifier(payload.CodeVerifier)
+        if (payload is null || payload.UserId == Guid.Empty || code is null || !Pkce.IsWellFormedVerifier(payload.CodeVerifier)
             || !OAuthState.IsWellFormedFlowId(payload.FlowId))
             return StateRejection.Malformed;
         if (payload.Purpose != CompleteTicket.Purpose) return StateRejection.WrongPurpose;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RingCentralOAuthFunctions.Fakes;
+using RingCentralOAuthFunctions.Health;
 
 namespace RingCentralOAuthFunctions.LocalHost.Demo;
 
@@ -75,7 +76,7 @@ public sealed class DemoApp : IAsyncDisposable
             if (addresses.Count == 0 || !addresses.All(DemoSafety.IsLoopbackHttpUrl))
                 throw new DemoRefusedException("demo mode listens on loopback only, and the server bound another address (check Kestrel:Endpoints settings).");
             // As a local run: Health reports the stand-ins' checks from the start.
-            app.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>().Start();
+            app.Services.GetRequiredService<RingCentralOAuthFunctions.Health.DependencyChecks>().Start();
             return new DemoApp(app, ringCentral, supabase, baseUrl);
         }
         catch

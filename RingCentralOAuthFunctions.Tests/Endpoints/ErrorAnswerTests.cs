@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using RingCentralOAuthFunctions.Tests.Framework;
 using RingCentralOAuthFunctions.Tests.FunctionsHost;
-using RingCentralOAuthFunctions.Tests.Properties;
+using RingCentralOAuthFunctions.Tests.PropertyBased;
 
 namespace RingCentralOAuthFunctions.Tests.Endpoints;
 

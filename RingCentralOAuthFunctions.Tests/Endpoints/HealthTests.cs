@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RingCentralOAuthFunctions.Fakes;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.Tests.Framework;
 
@@ -154,9 +155,9 @@ public sealed class HealthTests
         Assert.Equal("PostgREST answered HTTP 500", problems["Supabase:Url"]);
 
         supabase.ClearFaults();
-        var checks = host.App.Services.GetRequiredService<RingCentralOAuthFunctions.Configuration.DependencyChecks>();
+        var checks = host.App.Services.GetRequiredService<RingCentralOAuthFunctions.Health.DependencyChecks>();
         var before = await checks.GetLatestAsync(default);
-        time.Advance(RingCentralOAuthFunctions.Configuration.DependencyChecks.Interval);
+        time.Advance(RingCentralOAuthFunctions.Health.DependencyChecks.Interval);
         for (var i = 0; i < 200 && ReferenceEquals(before, await checks.GetLatestAsync(default)); i++) await Task.Delay(25);
 
         Assert.Equal(HttpStatusCode.OK, (await HealthAsync(host)).Status);

@@ -7,7 +7,7 @@ using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.Tests.Framework;
-using RingCentralOAuthFunctions.Tests.Properties;
+using RingCentralOAuthFunctions.Tests.PropertyBased;
 
 namespace RingCentralOAuthFunctions.Tests.FunctionsHost;
 

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Secrets;
-using RingCentralOAuthFunctions.Tests.Configuration;
+using RingCentralOAuthFunctions.Tests.Health;
 
 namespace RingCentralOAuthFunctions.Tests.Hardening;
 

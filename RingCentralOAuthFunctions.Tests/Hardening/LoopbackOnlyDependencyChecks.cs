@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 
 namespace RingCentralOAuthFunctions.Tests.Hardening;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.LocalHost;
 using RingCentralOAuthFunctions.Secrets;
 using RingCentralOAuthFunctions.Tests.Framework;

@@ -67,8 +67,8 @@ public sealed class RedirectAndUrlTests
     [InlineData("  jane@rebar.shop\u0000 ", "jane@rebar.shop")]
     [InlineData("line\u2028break", "linebreak")]
     public void Account_labels_from_ringcentral_lose_control_characters(string raw, string expected) =>
-        Assert.Equal(expected, RingCentralClient.Trim(raw));
+        Assert.Equal(expected, RingCentralClient.SanitizeLabel(raw));
 
     [Fact]
-    public void Account_labels_are_bounded() => Assert.Equal(254, RingCentralClient.Trim(new string('a', 1000)).Length);
+    public void Account_labels_are_bounded() => Assert.Equal(254, RingCentralClient.SanitizeLabel(new string('a', 1000)).Length);
 }

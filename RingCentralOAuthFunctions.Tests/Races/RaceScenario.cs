@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Testing;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.Supabase;
 using RingCentralOAuthFunctions.Tests.Framework;

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using Microsoft.Extensions.Time.Testing;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 

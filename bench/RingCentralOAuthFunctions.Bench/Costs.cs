@@ -9,6 +9,7 @@ using Microsoft.IdentityModel.Tokens;
 using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Supabase;
 

@@ -6,10 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Generated callback query strings (missing and repeated parameters, huge values, broken percent-escapes, control

@@ -7,7 +7,7 @@ using RingCentralOAuthFunctions.Secrets;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Configuration;
+namespace RingCentralOAuthFunctions.Tests.Health;
 
 /// <summary>
 /// Issue 20 item 2: a state key anyone could guess (too few distinct byte values) or a ring with a key twice is named

@@ -8,7 +8,7 @@ using RingCentralOAuthFunctions.Tests.Framework;
 namespace RingCentralOAuthFunctions.Tests.Endpoints;
 
 /// <summary>The popup flow through real HTTP: auth-url, RingCentral's authorize page, Callback, Complete, both rows.</summary>
-public sealed class ConnectFlowTests
+public sealed class ConnectHttpEndToEndTests
 {
     [Fact]
     public async Task Full_flow_stores_both_rows_and_redirects_with_success()

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 
-namespace RingCentralOAuthFunctions.Tests.Configuration;
+namespace RingCentralOAuthFunctions.Tests.Health;
 
 /// <summary>
 /// Status's settings: <c>RingCentral:SyncStaleAfter</c> (malformed = a setting problem, like any other), and the shared

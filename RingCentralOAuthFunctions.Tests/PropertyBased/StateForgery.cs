@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using RingCentralOAuthFunctions.State;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// What an attacker who knows the state format (but not necessarily the key) can build: sealed states with any

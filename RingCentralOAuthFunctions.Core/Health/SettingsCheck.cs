@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Secrets;
 using RingCentralOAuthFunctions.State;
 
-namespace RingCentralOAuthFunctions.Configuration;
+namespace RingCentralOAuthFunctions.Health;
 
 /// <summary>
 /// Names (never values) of the settings that are missing, placeholders or malformed. The endpoints answer 503 while

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace RingCentralOAuthFunctions.OAuth;
+namespace RingCentralOAuthFunctions.Protocol;
 
 /// <summary>PKCE S256 (RFC 7636): a 32-byte random verifier, base64url (43 characters), and its SHA-256 challenge.</summary>
 public static class Pkce

@@ -3,7 +3,7 @@ using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.LocalHost;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Oversized requests are refused by the server's limits (16 KB body, 32 KB headers, 8 KB request line) before any

@@ -7,7 +7,7 @@ using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.State;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Every log line written while users connect (successfully, with a RingCentral refusal, with a failed save that is

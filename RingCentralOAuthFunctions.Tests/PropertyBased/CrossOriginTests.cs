@@ -1,7 +1,7 @@
 using CsCheck;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Cross-origin calls to the authenticated routes: only <c>Cors:AllowedOrigins</c> is ever granted CORS, never with

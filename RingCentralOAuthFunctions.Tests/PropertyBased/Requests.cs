@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>What came back, from either an in-process handler or the wire.</summary>
 public sealed record Answer(int Status, IReadOnlyDictionary<string, string> Headers, string Body)

@@ -4,7 +4,7 @@ using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using RingCentralOAuthFunctions.State;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Hostile <c>state</c> values against <see cref="StateProtector.TryUnseal"/> directly: random input, truncations, bit
@@ -202,7 +202,7 @@ public sealed class StatePropertyTests
     {
         var key = _ring.Current;
         var badVerifier = Gen.OneOf<string>(Gen.String[0, 200], Gen.Char['a', 'z'].Array[0, 42].Select(c => new string(c)), Gen.Char['a', 'z'].Array[129, 300].Select(c => new string(c)))
-            .Where(v => !global::RingCentralOAuthFunctions.OAuth.Pkce.IsWellFormedVerifier(v)).Null(0.1);
+            .Where(v => !global::RingCentralOAuthFunctions.Protocol.Pkce.IsWellFormedVerifier(v)).Null(0.1);
         var byVerifier = Gen.Select(UserId, badVerifier, (u, v) => StateForgery.Seal(key, u, v, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + LifetimeSeconds));
         var emptyUser = Verifier.Select(v => StateForgery.Seal(key, Guid.Empty, v, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + LifetimeSeconds));
         var notJson = Gen.Byte.Array[0, 300].Select(b => StateForgery.SealJson(b, key.Id, key.Material));

@@ -3,12 +3,13 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.Secrets;
 using RingCentralOAuthFunctions.Supabase;
 
-namespace RingCentralOAuthFunctions.Configuration;
+namespace RingCentralOAuthFunctions.Health;
 
 public enum DependencyState { Ok, Failing, NotChecked }
 

@@ -1,7 +1,7 @@
 using System.Buffers.Text;
-using RingCentralOAuthFunctions.OAuth;
+using RingCentralOAuthFunctions.Protocol;
 
-namespace RingCentralOAuthFunctions.Tests.OAuth;
+namespace RingCentralOAuthFunctions.Tests.Protocol;
 
 public sealed class PkceTests
 {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RingCentralOAuthFunctions.Monitoring;
 
-namespace RingCentralOAuthFunctions.Configuration;
+namespace RingCentralOAuthFunctions.Health;
 
 /// <summary>One clear log line per missing or malformed setting when the host starts. It never stops the host: Health reports the same list.</summary>
 internal sealed class SettingsStartupLog(SettingsCheck check, ILogger<SettingsStartupLog> logger) : BackgroundService

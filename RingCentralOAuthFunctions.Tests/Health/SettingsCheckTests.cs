@@ -3,9 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Secrets;
 
-namespace RingCentralOAuthFunctions.Tests.Configuration;
+namespace RingCentralOAuthFunctions.Tests.Health;
 
 /// <summary>The settings check on its own: what counts as a problem, and that problems name settings and positions, never values.</summary>
 public sealed class SettingsCheckTests

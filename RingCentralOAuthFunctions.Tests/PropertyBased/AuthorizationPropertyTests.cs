@@ -12,7 +12,7 @@ using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Generated bearer tokens and malformed <c>Authorization</c> headers on every authenticated route (auth-url, status,

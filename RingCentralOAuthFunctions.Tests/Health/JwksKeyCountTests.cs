@@ -1,7 +1,8 @@
 using System.Text;
 using RingCentralOAuthFunctions.Configuration;
+using RingCentralOAuthFunctions.Health;
 
-namespace RingCentralOAuthFunctions.Tests.Configuration;
+namespace RingCentralOAuthFunctions.Tests.Health;
 
 /// <summary>
 /// The JWKS check of Health's dependency round reads the key set with System.Text.Json (not Microsoft.IdentityModel,

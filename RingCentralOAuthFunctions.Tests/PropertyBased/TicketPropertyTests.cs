@@ -4,7 +4,7 @@ using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using RingCentralOAuthFunctions.State;
 
-namespace RingCentralOAuthFunctions.Tests.Properties;
+namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
 /// Hostile <c>ticket</c> values against <see cref="TicketProtector.TryOpen"/>, as <see cref="StatePropertyTests"/> does
