@@ -58,7 +58,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IRingCentralSharedJwtClient, RingCentralClient>();
         services.TryAddSingleton<SharedJwtAccount>();
         services.TryAddSingleton<ConnectFlow>();
-        services.TryAddSingleton<FlowCompletion>();
+        services.TryAddSingleton<OncePerFlow>();
+        services.TryAddSingleton<DisconnectFlow>();
         services.TryAddSingleton<BearerAuthentication>();
 
         services.TryAddSingleton<AuthUrlEndpoint>();

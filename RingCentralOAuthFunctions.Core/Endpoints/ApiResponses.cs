@@ -27,12 +27,12 @@ internal static class ApiResponses
     }
 
     /// <summary>
-    /// What an API route answers for an exception it did not expect: 503 for a secret that cannot be read (Health
+    /// What an API route answers for an exception it did not expect: 503 for a secret that cannot be read, the store's included (Health
     /// names it), else 500 with a fixed text; the exception is logged, never sent.
     /// </summary>
     public static IResult FromException(HttpRequest request, Exception exception, ILogger logger, string endpoint)
     {
-        if (exception is SecretUnavailableException)
+        if (exception is SecretUnavailableException or Supabase.TokenStoreException { NotConfigured: true })
             return Error(request, StatusCodes.Status503ServiceUnavailable, NotConfigured);
         Log.UnexpectedError(logger, endpoint, exception);
         return Error(request, StatusCodes.Status500InternalServerError, Unexpected);

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.OAuth;
-using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.State;
 
 namespace RingCentralOAuthFunctions.Endpoints;
@@ -14,7 +13,7 @@ namespace RingCentralOAuthFunctions.Endpoints;
 /// authorize URL finishes the connection with the ticket the Callback put in the popup's fragment. Only the user the
 /// ticket names may finish it (RFC 9700 section 4.7.1: the flow is bound to the session that started it); anyone
 /// else gets 403, nothing is exchanged, and the flow is recorded as refused (the ticket is then dead for everyone).
-/// Each flow is completed once (<see cref="FlowCompletion"/>). Past the per-user limit (counted in the database with
+/// Each flow is completed once (<see cref="OncePerFlow"/>). Past the per-user limit (counted in the database with
 /// each claim, for all instances: <see cref="ConnectFlow.PermitsPerWindow"/>), 429 with <c>Retry-After</c> and nothing
 /// sent to RingCentral.
 /// </summary>
@@ -22,7 +21,7 @@ public sealed class CompleteEndpoint(
     BearerAuthentication authentication,
     StateKeySource keys,
     TicketProtector tickets,
-    FlowCompletion completion,
+    OncePerFlow oncePerFlow,
     Telemetry telemetry,
     ILogger<CompleteEndpoint> logger)
 {
@@ -57,23 +56,23 @@ public sealed class CompleteEndpoint(
             {
                 Log.ConnectRefused(logger, user.Id, "other_user");
                 telemetry.ConnectRefused("other_user");
-                await completion.RefuseAsync(ticket);
+                await oncePerFlow.RefuseAsync(ticket);
                 return ApiResponses.Error(request, StatusCodes.Status403Forbidden, OtherUser);
             }
 
-            var result = await completion.CompleteAsync(ticket, cancellationToken);
-            if (result.Reason == ConnectResult.RateLimitedReason)
+            var result = await oncePerFlow.RunOnceAsync(ticket, cancellationToken);
+            if (result.Failure == ConnectFailure.RateLimited)
             {
                 var seconds = Math.Max(1, (int)Math.Ceiling(result.RetryAfter.TotalSeconds));
                 Log.ConnectRateLimited(logger, user.Id, seconds);
                 telemetry.ConnectRateLimited();
                 request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                return ApiResponses.Error(request, StatusCodes.Status429TooManyRequests, TooManyAttempts);
+                return ApiResponses.Error(request, StatusFor(result.Failure), TooManyAttempts);
             }
 
             return result.Succeeded
                 ? ApiResponses.Ok(request, new CompleteResponse(ConnectedStatus, result.Email ?? ""))
-                : ApiResponses.Error(request, StatusFor(result.Reason), result.Message);
+                : ApiResponses.Error(request, StatusFor(result.Failure), result.Message);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -83,12 +82,13 @@ public sealed class CompleteEndpoint(
 
     public const string ConnectedStatus = "connected";
 
-    /// <summary>RingCentral or Supabase unavailable: 503 (try again later); a flow already used: 409; RingCentral refusing the code: 400.</summary>
-    internal static int StatusFor(string reason) => reason switch
+    /// <summary>The one mapping of a connect's failure to HTTP: RingCentral or Supabase unavailable: 503 (try again later); a flow already used: 409; past the limit: 429; RingCentral refusing the code (or another flow winning): 400.</summary>
+    internal static int StatusFor(ConnectFailure failure) => failure switch
     {
-        "exchange_" + RingCentralFailure.Unavailable or "exchange_" + RingCentralFailure.RateLimited => StatusCodes.Status503ServiceUnavailable,
-        FlowCompletion.StoreUnavailableReason or "store_failed" => StatusCodes.Status503ServiceUnavailable,
-        FlowCompletion.AlreadyUsedReason => StatusCodes.Status409Conflict,
+        ConnectFailure.ExchangeUnavailable or ConnectFailure.ExchangeRateLimited => StatusCodes.Status503ServiceUnavailable,
+        ConnectFailure.StoreUnavailable or ConnectFailure.StoreFailed => StatusCodes.Status503ServiceUnavailable,
+        ConnectFailure.AlreadyUsed => StatusCodes.Status409Conflict,
+        ConnectFailure.RateLimited => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status400BadRequest,
     };
 

@@ -64,7 +64,7 @@ public sealed class StatusEndpoint(
                 if (!await connections.WriteStatusAsync(user.Id, connection, new ConnectionStatusWrite(status, error, checkedAt, summary.RcEmail), cancellationToken))
                     Log.StatusWriteSuperseded(logger, user.Id);
             }
-            catch (TokenStoreException)
+            catch (TokenStoreException ex) when (!ex.NotConfigured)
             {
                 // Logged by the store; the answer does not depend on it.
             }
@@ -104,9 +104,9 @@ public sealed class StatusEndpoint(
         {
             return new Rows(await summaryTask, await connectionTask);
         }
-        catch (TokenStoreException)
+        catch (TokenStoreException ex) when (!ex.NotConfigured)
         {
-            try { await connectionTask; } catch (TokenStoreException) { }
+            try { await connectionTask; } catch (TokenStoreException other) when (!other.NotConfigured) { }
             Log.StatusFailed(logger, userId);
             return null;
         }
@@ -132,7 +132,7 @@ public sealed class StatusEndpoint(
             inserted = await connections.InsertTokenRowAsync(user.Id, extension.Email, TokenRow.SharedJwtPrefix + credential.Jwt,
                 extension.Token.AccessToken, extension.Token.ExpiresAt, cancellationToken);
         }
-        catch (TokenStoreException)
+        catch (TokenStoreException ex) when (!ex.NotConfigured)
         {
             Log.StatusFailed(logger, user.Id);
             return new SharedOutcome(Unavailable: true);
@@ -150,7 +150,7 @@ public sealed class StatusEndpoint(
             if (!await connections.WriteStatusAsync(user.Id, connection, new ConnectionStatusWrite(Connected, null, now, extension.Email, LastSyncAt: now), CancellationToken.None))
                 Log.StatusWriteSuperseded(logger, user.Id);
         }
-        catch (TokenStoreException)
+        catch (TokenStoreException ex) when (!ex.NotConfigured)
         {
             // Logged by the store; the next Status creates the row.
         }

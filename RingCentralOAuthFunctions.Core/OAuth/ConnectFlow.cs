@@ -5,16 +5,6 @@ using RingCentralOAuthFunctions.Supabase;
 
 namespace RingCentralOAuthFunctions.OAuth;
 
-/// <summary>The outcome of a connect (Complete): success with the account label, or a fixed reason and message (and, when rate limited, how long to wait).</summary>
-public sealed record ConnectResult(bool Succeeded, string? Email, string Reason, string Message, TimeSpan RetryAfter = default)
-{
-    public const string RateLimitedReason = "rate_limited";
-
-    public static ConnectResult Success(string? email) => new(true, email, "none", "");
-    public static ConnectResult Failure(string reason, string message) => new(false, null, reason, message);
-    public static ConnectResult RateLimited(TimeSpan retryAfter) => new(false, null, RateLimitedReason, "", retryAfter);
-}
-
 /// <summary>
 /// Finishes a connection server-side once the ticket is verified, in four sequential upstream calls:
 /// <list type="number">
@@ -41,13 +31,10 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, IFlowStore store
     public const int PermitsPerWindow = 10;
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    /// <summary>The key of <c>integration_connections.config</c> that names the flow which made the connection (see <see cref="FlowCompletion"/>).</summary>
+    /// <summary>The key of <c>integration_connections.config</c> that names the flow which made the connection (see <see cref="OncePerFlow"/>).</summary>
     public const string FlowMarkerKey = "flow";
 
-    public const string AlreadyUsedReason = "flow_already_used";
-    public const string StoreUnavailableReason = "store_unavailable";
-
-    /// <param name="flowMarker">The flow's marker (<see cref="FlowCompletion.MarkerOf"/>): the flows table's key and the connection row's <c>config.flow</c>.</param>
+    /// <param name="flowMarker">The flow's marker (<see cref="OncePerFlow.MarkerOf"/>): the flows table's key and the connection row's <c>config.flow</c>.</param>
     public async Task<ConnectResult> CompleteAsync(Guid userId, string code, string codeVerifier, string flowMarker, CancellationToken cancellationToken)
     {
         // Nothing has happened yet: a request already gone stops here, before the flow is claimed.
@@ -66,15 +53,31 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, IFlowStore store
         using var budget = new CancellationTokenSource(FlowBudget);
         var claimId = Guid.NewGuid();
 
+        if (await ClaimAsync(flowMarker, userId, claimId, budget.Token) is { } answered) return answered;
+
+        var (tokens, failed) = await ExchangeAsync(code, codeVerifier, userId, budget.Token);
+        if (tokens is null)
+        {
+            await RecordFailureAsync(flowMarker, userId, claimId);
+            return failed!;
+        }
+
+        var label = await ReadLabelAsync(userId, tokens.AccessToken, budget.Token);
+        return await SaveAsync(flowMarker, userId, claimId, tokens, label, budget.Token);
+    }
+
+    /// <summary>Claims the flow in the database; null when this request is to run it, else the answer (a replay's recorded outcome, the rate limit, the store failing).</summary>
+    private async Task<ConnectResult?> ClaimAsync(string flowMarker, Guid userId, Guid claimId, CancellationToken cancellationToken)
+    {
         FlowClaim claim;
         try
         {
-            claim = await store.ClaimFlowAsync(flowMarker, userId, claimId, PermitsPerWindow, Window, budget.Token);
+            claim = await store.ClaimFlowAsync(flowMarker, userId, claimId, PermitsPerWindow, Window, cancellationToken);
         }
-        catch (Exception ex) when (IsStoreFailure(ex))
+        catch (Exception ex) when (TokenStoreException.IsStoreFailure(ex))
         {
             // Nothing sent to RingCentral: the same ticket may be posted again.
-            return Fail(userId, StoreUnavailableReason, null, CallbackMessages.SaveFailed);
+            return Fail(userId, ConnectFailure.StoreUnavailable, null);
         }
 
         switch (claim.Result)
@@ -84,59 +87,67 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, IFlowStore store
                 return ConnectResult.Success(claim.Label);
             case ClaimResult.Used:
                 Log.ConnectReplayed(logger, userId, "refused_" + (claim.RecordedOutcome ?? "unknown"));
-                return Fail(userId, AlreadyUsedReason, null, CallbackMessages.AlreadyUsed);
+                return Fail(userId, ConnectFailure.AlreadyUsed, null);
             case ClaimResult.RateLimited:
                 return ConnectResult.RateLimited(claim.RetryAfter);
+            default:
+                return null;
         }
+    }
 
-        // Timeouts come back as failures, never as exceptions (IRingCentralClient's contract).
-        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, codeVerifier, budget.Token);
-        if (tokens is null || failure is not null)
-        {
-            await RecordFailureAsync(flowMarker, userId, claimId);
-            failure ??= new RingCentralFailure(RingCentralFailure.BadResponse, null, null);
-            return Fail(userId, "exchange_" + failure.Reason, failure,
-                failure.Reason is RingCentralFailure.Unavailable or RingCentralFailure.RateLimited ? CallbackMessages.ProviderUnavailable : CallbackMessages.Rejected);
-        }
+    /// <summary>Exchanges the code at RingCentral: the tokens, or the failure answered (timeouts come back as failures, never as exceptions: IRingCentralClient's contract).</summary>
+    private async Task<(RingCentralTokens? Tokens, ConnectResult? Failed)> ExchangeAsync(string code, string codeVerifier, Guid userId, CancellationToken cancellationToken)
+    {
+        var (tokens, failure) = await ringCentral.ExchangeCodeAsync(code, codeVerifier, cancellationToken);
+        if (tokens is not null && failure is null) return (tokens, null);
+        failure ??= new RingCentralFailure(RingCentralFailure.BadResponse, null, null);
+        return (null, Fail(userId, ConnectFailures.OfExchange(failure), failure));
+    }
 
-        string? label;
+    /// <summary>The account label (email, else name); null when RingCentral did not give it (the connect goes on without it).</summary>
+    private async Task<string?> ReadLabelAsync(Guid userId, string accessToken, CancellationToken cancellationToken)
+    {
         try
         {
-            int? labelStatus;
-            (label, labelStatus) = await ringCentral.GetAccountLabelAsync(tokens.AccessToken, budget.Token);
+            var (label, labelStatus) = await ringCentral.GetAccountLabelAsync(accessToken, cancellationToken);
             if (label is null) Log.AccountLabelUnavailable(logger, userId, labelStatus);
+            return label;
         }
         catch (OperationCanceledException)
         {
-            label = null;
             Log.AccountLabelUnavailable(logger, userId, null);
+            return null;
         }
+    }
 
+    /// <summary>Saves both rows and the flow's outcome in one transaction; revokes this flow's tokens when the save failed or another flow won, the displaced ones after a success.</summary>
+    private async Task<ConnectResult> SaveAsync(string flowMarker, Guid userId, Guid claimId, RingCentralTokens tokens, string? label, CancellationToken cancellationToken)
+    {
         FlowSaveOutcome saved;
         try
         {
             saved = await store.SaveFlowAsync(new FlowSave(flowMarker, userId, claimId, label ?? "", tokens.RefreshToken, tokens.AccessToken, tokens.AccessTokenExpiresAt),
-                budget.Token);
+                cancellationToken);
         }
-        catch (Exception ex) when (IsStoreFailure(ex))
+        catch (Exception ex) when (TokenStoreException.IsStoreFailure(ex))
         {
             // Refused (an answer): nothing changed. No answer (after the client's retries, which the save answers
             // alike): it may have landed. Either way this flow's tokens are revoked: at worst a row the user must
             // reconnect, never a valid credential that no row holds. A displaced token, if the save landed, is owed
             // in the database.
             var revoked = await revocations.RevokeNowAsync(userId, [new OwedRevocation(0, tokens.RefreshToken)], "new-token");
-            if (ex is TokenStoreException { HttpStatus: null } or OperationCanceledException)
+            if (ex is TokenStoreException { HttpStatus: null, NotConfigured: false } or OperationCanceledException)
                 Log.ConnectRollbackUncertain(logger, userId, PostgrestTokenStore.SaveFunction);
             Log.ConnectRolledBack(logger, userId, revoked);
             await RecordFailureAsync(flowMarker, userId, claimId);
-            return Fail(userId, "store_failed", null, CallbackMessages.SaveFailed);
+            return Fail(userId, ConnectFailure.StoreFailed, null);
         }
 
         if (saved.Result != SaveResult.Connected)
         {
             var revoked = await revocations.RevokeNowAsync(userId, saved.Revoke, "new-token");
             Log.ConnectSuperseded(logger, userId, revoked);
-            return Fail(userId, "superseded", null, CallbackMessages.SaveFailed);
+            return Fail(userId, ConnectFailure.Superseded, null);
         }
 
         Log.ConnectSucceeded(logger, userId, !string.IsNullOrEmpty(label));
@@ -153,18 +164,16 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, IFlowStore store
         {
             await store.FailFlowAsync(flowMarker, userId, claimId, timeout.Token);
         }
-        catch (Exception ex) when (IsStoreFailure(ex))
+        catch (Exception ex) when (TokenStoreException.IsStoreFailure(ex))
         {
             // Logged by the store.
         }
     }
 
-    private static bool IsStoreFailure(Exception ex) => ex is TokenStoreException or Secrets.SecretUnavailableException or OperationCanceledException;
-
-    private ConnectResult Fail(Guid userId, string reason, RingCentralFailure? failure, string message)
+    private ConnectResult Fail(Guid userId, ConnectFailure reason, RingCentralFailure? failure)
     {
-        Log.ConnectFailed(logger, userId, reason, failure?.ErrorCode, failure?.HttpStatus, failure?.OperatorHint ?? "");
-        telemetry.ConnectFailed(reason);
-        return ConnectResult.Failure(reason, message);
+        Log.ConnectFailed(logger, userId, reason.Name(), failure?.ErrorCode, failure?.HttpStatus, failure?.OperatorHint ?? "");
+        telemetry.ConnectFailed(reason.Name());
+        return ConnectResult.Failed(reason);
     }
 }

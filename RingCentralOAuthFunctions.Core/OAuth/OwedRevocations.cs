@@ -81,7 +81,7 @@ public sealed class OwedRevocations(IRingCentralClient ringCentral, IFlowStore s
         {
             await store.MarkRevokedAsync(ids, timeout.Token);
         }
-        catch (Exception ex) when (ex is TokenStoreException or OperationCanceledException or Secrets.SecretUnavailableException)
+        catch (Exception ex) when (TokenStoreException.IsStoreFailure(ex))
         {
             // Logged by the store.
         }

@@ -34,7 +34,7 @@ public sealed class RevocationRetryService(OwedRevocations revocations, IConfigu
                 {
                     await revocations.RetryDueAsync(Grace, stoppingToken);
                 }
-                catch (Exception ex) when (ex is TokenStoreException or Secrets.SecretUnavailableException or InvalidOperationException or UriFormatException
+                catch (Exception ex) when (ex is TokenStoreException or InvalidOperationException or UriFormatException
                                            || ex is OperationCanceledException && !stoppingToken.IsCancellationRequested)
                 {
                     // The store logged what failed (or Supabase is not configured: Health says so); the next round tries again.

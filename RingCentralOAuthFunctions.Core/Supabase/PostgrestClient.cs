@@ -17,7 +17,7 @@ namespace RingCentralOAuthFunctions.Supabase;
 /// stores of this folder. The key is sent as <c>apikey</c>, and also as <c>Authorization: Bearer</c> only when it is a
 /// legacy JWT key (as supabase-js does; a new <c>sb_secret_</c> key is not a JWT). A failure is logged once
 /// (<c>StoreRequestFailed</c>, with PostgREST's short error code only: its message and details may quote row values)
-/// and thrown as <see cref="TokenStoreException"/>.
+/// and thrown as <see cref="TokenStoreException"/>, as is a service key that cannot be read (not logged here: Health names it).
 /// </summary>
 public sealed class PostgrestClient(
     IHttpClientFactory httpClients,
@@ -34,7 +34,15 @@ public sealed class PostgrestClient(
     public async Task<HttpResponseMessage> SendAsync(string operation, string table, HttpMethod method, string query,
         JsonObject? body, string? prefer, CancellationToken cancellationToken, bool conflictIsAnAnswer = false)
     {
-        var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
+        string key;
+        try
+        {
+            key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
+        }
+        catch (SecretUnavailableException ex)
+        {
+            throw new TokenStoreException(operation, table, null, null, ex);
+        }
         var url = $"{options.Value.Url!.TrimEnd('/')}/rest/v1/{table}" + (query.Length > 0 ? "?" + query : "");
         using var request = new HttpRequestMessage(method, url);
         request.Headers.TryAddWithoutValidation("apikey", key);

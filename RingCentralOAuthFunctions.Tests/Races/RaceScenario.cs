@@ -54,7 +54,7 @@ public sealed class RaceScenario : IAsyncDisposable
     {
         var verifier = Pkce.CreateVerifier();
         var code = Host.RingCentral.IssueCode(Host.CallbackUrl, Pkce.ChallengeFor(verifier), email);
-        var marker = FlowCompletion.MarkerOf(Guid.NewGuid().ToString("N"));
+        var marker = OncePerFlow.MarkerOf(Guid.NewGuid().ToString("N"));
         return Task.Run(() => Flow.CompleteAsync(User, code, verifier, marker, cancellationToken));
     }
 

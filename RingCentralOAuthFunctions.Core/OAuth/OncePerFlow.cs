@@ -10,7 +10,7 @@ using RingCentralOAuthFunctions.Supabase;
 namespace RingCentralOAuthFunctions.OAuth;
 
 /// <summary>
-/// Completes each flow (one GetAuthUrl, named by its flow id) at most once, so RingCentral never sees its code twice
+/// Runs each flow (one GetAuthUrl, named by its flow id) at most once, so RingCentral never sees its code twice
 /// (RFC 6749 section 4.1.2: a server may then revoke every token of that code, killing the stored connection). The
 /// database decides, on every instance: <see cref="ConnectFlow"/> first claims the flow by its marker
 /// (<c>ringcentral_oauth_flows</c>), and only the first claim sends the code. A later Complete of the flow gets its
@@ -19,11 +19,8 @@ namespace RingCentralOAuthFunctions.OAuth;
 /// Within this instance, a second Complete of a flow that is running waits for it and shares its outcome.
 /// A ticket another user's session posted (403) is recorded as refused: it is then dead for its own user too.
 /// </summary>
-public sealed class FlowCompletion(ConnectFlow flow, IFlowStore store, ILogger<FlowCompletion> logger)
+public sealed class OncePerFlow(ConnectFlow flow, IFlowStore store, ILogger<OncePerFlow> logger)
 {
-    public const string AlreadyUsedReason = ConnectFlow.AlreadyUsedReason;
-    public const string StoreUnavailableReason = ConnectFlow.StoreUnavailableReason;
-
     private readonly ConcurrentDictionary<string, Task<ConnectResult>> _running = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -34,7 +31,7 @@ public sealed class FlowCompletion(ConnectFlow flow, IFlowStore store, ILogger<F
         Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes("ringcentral-oauth-functions/flow/v1:" + flowId)));
 
     /// <param name="cancellationToken">Stops the caller's wait only: once started, a completion runs to its end (the code may be spent).</param>
-    public async Task<ConnectResult> CompleteAsync(CompleteTicket ticket, CancellationToken cancellationToken)
+    public async Task<ConnectResult> RunOnceAsync(CompleteTicket ticket, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var marker = MarkerOf(ticket.FlowId);
@@ -61,7 +58,7 @@ public sealed class FlowCompletion(ConnectFlow flow, IFlowStore store, ILogger<F
         {
             await store.RefuseFlowAsync(MarkerOf(ticket.FlowId), ticket.UserId, timeout.Token);
         }
-        catch (Exception ex) when (ex is TokenStoreException or Secrets.SecretUnavailableException or OperationCanceledException)
+        catch (Exception ex) when (TokenStoreException.IsStoreFailure(ex))
         {
             // Logged by the store; the refusal is answered all the same.
         }
