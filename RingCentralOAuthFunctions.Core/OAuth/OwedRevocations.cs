@@ -62,14 +62,7 @@ public sealed class OwedRevocations(IRingCentralClient ringCentral, IFlowStore s
     private async Task<RingCentralFailure?> RevokeAsync(string refreshToken)
     {
         using var timeout = new CancellationTokenSource(RevokeBudget);
-        try
-        {
-            return await ringCentral.RevokeAsync(refreshToken, timeout.Token);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or Secrets.SecretUnavailableException)
-        {
-            return new RingCentralFailure(RingCentralFailure.Unavailable, null, null);
-        }
+        return await ringCentral.RevokeAsync(refreshToken, timeout.Token); // failures, timeouts included, come back as values
     }
 
     /// <summary>Best effort: a revocation done but not marked is revoked once more later (harmless: RFC 7009 answers 200 for a dead token).</summary>

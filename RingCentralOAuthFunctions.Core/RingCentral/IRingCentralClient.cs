@@ -8,6 +8,6 @@ public interface IRingCentralClient
     /// <summary>The extension's <c>contact.email</c>, else its <c>name</c>, else empty; null when the lookup failed.</summary>
     Task<(string? Label, int? HttpStatus)> GetAccountLabelAsync(string accessToken, CancellationToken cancellationToken);
 
-    /// <summary>Revokes a token (a refresh token ends the whole session). Not retried; a timeout is a failure, not an exception.</summary>
+    /// <summary>Revokes a token (a refresh token ends the whole session). Not retried; a timeout, or a client secret that cannot be read, is a failure, not an exception.</summary>
     Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken);
 }

@@ -139,15 +139,15 @@ public sealed class RingCentralClient(
     public async Task<RingCentralFailure?> RevokeAsync(string token, CancellationToken cancellationToken)
     {
         var request = new TokenRevocationRequest { Address = Endpoint(RingCentralEndpoints.Revoke), Token = token };
-        await AddClientAuthAsync(request, cancellationToken);
         try
         {
+            await AddClientAuthAsync(request, cancellationToken);
             using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RevokeTokenAsync(request, cancellationToken);
             return response.IsError ? Classify(response) : null;
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or SecretUnavailableException)
         {
-            return TimedOut;
+            return TimedOut; // the client secret could not be read: nothing sent, try again later like a timeout
         }
     }
 
