@@ -30,6 +30,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<OAuthOptions>().Bind(configuration.GetSection(OAuthOptions.Section));
         services.AddOptions<CorsOptions>().Bind(configuration.GetSection(CorsOptions.Section));
         services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section));
+        services.AddOptions<DependencyCheckOptions>().Bind(configuration.GetSection(DependencyCheckOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

@@ -2,15 +2,12 @@
 // Listens on http://127.0.0.1:7071 unless --urls says otherwise; settings from environment variables and the
 // Values of local.settings.json. With --demo, the demo instead (RingCentral and Supabase stand-ins and a demo ERP
 // page; see Demo/DemoApp.cs). See README.md.
-using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.LocalHost.Demo;
 
 if (DemoProgram.DemoArguments(args) is { } demoArgs)
     return await DemoProgram.RunAsync(demoArgs, Console.Out, Console.Error);
 
 var app = RingCentralOAuthFunctions.LocalHost.LocalHostApp.Create(args);
-// A local run checks its upstreams from the start, so the first log lines already say what does not work.
-app.Services.GetRequiredService<RingCentralOAuthFunctions.Health.DependencyChecks>().Start();
 app.Run();
 return 0;
 

@@ -10,7 +10,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using RingCentralOAuthFunctions;
-using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Monitoring;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -42,9 +41,6 @@ if (!string.IsNullOrWhiteSpace(connectionString))
 builder.Services.AddRingCentralOAuth(builder.Configuration);
 
 var app = builder.Build();
-// Health's dependency checks (JWKS, PostgREST, RingCentral) run in the background from the start, so the first
-// probe already has a result and the first log lines say what does not work.
-app.Services.GetRequiredService<RingCentralOAuthFunctions.Health.DependencyChecks>().Start();
 app.Run();
 
 static void AddApplicationInsightsSdk(FunctionsApplicationBuilder builder)

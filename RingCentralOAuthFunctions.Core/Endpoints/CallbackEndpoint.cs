@@ -65,8 +65,8 @@ public sealed class CallbackEndpoint(
             // and a provider error with a state that does not open did not come from one of our flows.
             if (!await settings.IsReadyAsync(cancellationToken))
                 return Failed(request, null, "provider_error", message, code);
-            var deniedRejection = protector.TryUnseal(Single(query, "state"), await stateKeys.GetAsync(cancellationToken), out var denied);
-            return deniedRejection == StateRejection.None
+            var deniedRejection = protector.TryOpen(Single(query, "state"), await stateKeys.GetAsync(cancellationToken), out var denied);
+            return deniedRejection == EnvelopeRejection.None
                 ? Failed(request, denied!.UserId, "provider_error", message, code)
                 : Rejected(request, StateReason(deniedRejection), message);
         }
@@ -75,8 +75,8 @@ public sealed class CallbackEndpoint(
             return Failed(request, null, "not_configured", CallbackMessages.NotConfigured);
 
         var keys = await stateKeys.GetAsync(cancellationToken);
-        var rejection = protector.TryUnseal(Single(query, "state"), keys, out var state);
-        if (rejection != StateRejection.None)
+        var rejection = protector.TryOpen(Single(query, "state"), keys, out var state);
+        if (rejection != EnvelopeRejection.None)
             return Rejected(request, StateReason(rejection), CallbackMessages.InvalidState);
 
         var authorizationCode = Single(query, "code");
@@ -98,7 +98,7 @@ public sealed class CallbackEndpoint(
         return Redirect(request, AppRedirect.Error(AppRedirectUrl, message));
     }
 
-    private static string StateReason(StateRejection rejection) => "state_" + rejection.ToString().ToLowerInvariant();
+    private static string StateReason(EnvelopeRejection rejection) => "state_" + rejection.ToString().ToLowerInvariant();
 
     /// <summary>
     /// A callback that is not part of any flow of ours (its state does not open, or it carries a body): counted as

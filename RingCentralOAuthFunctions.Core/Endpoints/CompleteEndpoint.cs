@@ -43,7 +43,7 @@ public sealed class CompleteEndpoint(
             request.Body.Position = 0;
             var encoded = await ReadTicketAsync(request, cancellationToken);
             CompleteTicket? ticket = null;
-            var rejection = encoded is null ? StateRejection.Missing : tickets.TryOpen(encoded, await keys.GetAsync(cancellationToken), out ticket);
+            var rejection = encoded is null ? EnvelopeRejection.Missing : tickets.TryOpen(encoded, await keys.GetAsync(cancellationToken), out ticket);
             if (ticket is null)
             {
                 var reason = "ticket_" + rejection.ToString().ToLowerInvariant();

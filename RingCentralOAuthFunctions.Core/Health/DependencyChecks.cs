@@ -30,8 +30,10 @@ public sealed record DependencyReport(DateTimeOffset At, IReadOnlyList<Dependenc
 /// means it was never applied, and the failure names the migration's file);</item>
 /// <item><b>RingCentral</b>: the server answers (any status below 500).</item>
 /// </list>
-/// A check whose settings already have a problem is not run. The schedule starts with the first Health request
-/// (or <see cref="Start"/>); that first request waits for the first round, at most <see cref="FirstRoundWait"/>.
+/// A check whose settings already have a problem is not run. The schedule starts with the host (this is a hosted
+/// service that <c>AddRingCentralOAuth</c> registers; see <see cref="StartAsync"/>) unless
+/// <see cref="DependencyCheckOptions.CheckDependenciesAtStart"/> is off, or with the first Health request if that comes
+/// first; the first request waits for the first round, at most <see cref="FirstRoundWait"/>.
 /// A dependency that starts failing is logged once, and once when it passes again.
 /// </summary>
 public sealed class DependencyChecks(
@@ -41,6 +43,7 @@ public sealed class DependencyChecks(
     IOptions<RingCentralOptions> ringCentral,
     ISecretSource secrets,
     TimeProvider time,
+    IOptions<DependencyCheckOptions> options,
     ILogger<DependencyChecks> logger) : BackgroundService
 {
     public const string HttpClientName = "Health.DependencyChecks";
@@ -60,8 +63,18 @@ public sealed class DependencyChecks(
     private DependencyReport? _latest;
     private long _firstRoundDeadlineTicks;
 
+    /// <summary>
+    /// The host starts the schedule, so the first probe already has a result (or waits for the first round) and the
+    /// first log lines say what does not work; no host has to remember to start it.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.CheckDependenciesAtStart) Start();
+        return base.StartAsync(cancellationToken);
+    }
+
     /// <summary>Starts the schedule (idempotent).</summary>
-    public void Start()
+    private void Start()
     {
         Interlocked.CompareExchange(ref _firstRoundDeadlineTicks, (time.GetUtcNow() + FirstRoundWait).UtcTicks, 0);
         _start.TrySetResult();

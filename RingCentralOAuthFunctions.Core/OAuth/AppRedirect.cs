@@ -7,12 +7,8 @@ public static class AppRedirect
 {
     public const string Integration = "ringcentral";
 
-    public static string Success(string appRedirectUrl, string? email)
-    {
-        var query = new Dictionary<string, string?> { ["status"] = "success", ["integration"] = Integration };
-        if (!string.IsNullOrWhiteSpace(email)) query["email"] = email;
-        return QueryHelpers.AddQueryString(appRedirectUrl, query);
-    }
+    private static string Success(string appRedirectUrl) =>
+        QueryHelpers.AddQueryString(appRedirectUrl, new Dictionary<string, string?> { ["status"] = "success", ["integration"] = Integration });
 
     /// <summary>
     /// The Callback's success: <c>?status=success&amp;integration=ringcentral#ticket=…</c>. The ticket is only in the
@@ -21,7 +17,7 @@ public static class AppRedirect
     public static string SuccessWithTicket(string appRedirectUrl, string ticket)
     {
         var hash = appRedirectUrl.IndexOf('#');
-        return Success(hash < 0 ? appRedirectUrl : appRedirectUrl[..hash], null) + "#ticket=" + ticket;
+        return Success(hash < 0 ? appRedirectUrl : appRedirectUrl[..hash]) + "#ticket=" + ticket;
     }
 
     public static string Error(string appRedirectUrl, string message) =>

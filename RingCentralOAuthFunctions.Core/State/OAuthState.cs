@@ -22,16 +22,3 @@ public sealed record OAuthState(Guid UserId, string CodeVerifier, string Purpose
 
     public override string ToString() => $"OAuthState(user {UserId}, purpose {Purpose}, expires {ExpiresAt:O})";
 }
-
-/// <summary>Why a state or a ticket was refused: a fixed code for logs and metrics.</summary>
-public enum StateRejection
-{
-    None,
-    Missing,
-    Malformed,
-    UnknownKey,
-    Tampered,
-    WrongPurpose,
-    Expired,
-    NotYetValid,
-}

@@ -75,8 +75,6 @@ public sealed class DemoApp : IAsyncDisposable
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             if (addresses.Count == 0 || !addresses.All(DemoSafety.IsLoopbackHttpUrl))
                 throw new DemoRefusedException("demo mode listens on loopback only, and the server bound another address (check Kestrel:Endpoints settings).");
-            // As a local run: Health reports the stand-ins' checks from the start.
-            app.Services.GetRequiredService<RingCentralOAuthFunctions.Health.DependencyChecks>().Start();
             return new DemoApp(app, ringCentral, supabase, baseUrl);
         }
         catch

@@ -70,6 +70,9 @@ public sealed class ServiceHost : IServiceUnderTest
             ["OAuth:AppRedirectUrl"] = AppRedirectUrl,
             ["OAuth:StateKey"] = stateKey,
             ["Cors:AllowedOrigins"] = "https://erp.example.test",
+            // As before the checks became a hosted service: these hosts' tests count the fakes' requests, so the
+            // checks start with the first Health request, not with the host.
+            ["Health:CheckDependenciesAtStart"] = "false",
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Trace",
             ["Logging:LogLevel:RingCentralOAuthFunctions"] = "Trace",

@@ -36,7 +36,7 @@ public sealed class DependencyCheckGuardTests
         var checks = new DependencyChecks(SettingsCheckTests.Check(values), provider.GetRequiredService<IHttpClientFactory>(),
             Options.Create(new SupabaseOptions { Url = values["Supabase:Url"] }),
             Options.Create(new RingCentralOptions { ServerUrl = values["RingCentral:ServerUrl"]! }),
-            new ConfigurationSecretSource(configuration), new FakeTimeProvider(), NullLogger<DependencyChecks>.Instance);
+            new ConfigurationSecretSource(configuration), new FakeTimeProvider(), Options.Create(new DependencyCheckOptions()), NullLogger<DependencyChecks>.Instance);
         var report = await checks.RunOnceAsync(default);
 
         Assert.Equal(3, report.Results.Count);

@@ -9,16 +9,17 @@ public sealed class RedirectAndUrlTests
     private const string Page = "https://erp.rebar.shop/integrations/callback";
 
     [Fact]
-    public void Success_redirect_has_status_integration_and_encoded_email()
+    public void Success_redirect_has_status_integration_and_the_ticket_only_in_the_fragment()
     {
-        var location = AppRedirect.Success(Page, "jane+rc@rebar.shop");
-        Assert.StartsWith(Page + "?status=success&integration=ringcentral&email=jane%2Brc", location);
-        Assert.Equal("jane+rc@rebar.shop", QueryHelpers.ParseQuery(new Uri(location).Query)["email"]);
+        var location = new Uri(AppRedirect.SuccessWithTicket(Page, "sealed-ticket_1"));
+        Assert.Equal(Page + "?status=success&integration=ringcentral", location.GetLeftPart(UriPartial.Query));
+        Assert.Equal("#ticket=sealed-ticket_1", location.Fragment);
+        Assert.DoesNotContain("ticket", location.Query);
     }
 
     [Fact]
-    public void Success_redirect_without_email_omits_it() =>
-        Assert.Equal(Page + "?status=success&integration=ringcentral", AppRedirect.Success(Page, ""));
+    public void Success_redirect_replaces_a_fragment_of_the_configured_page() =>
+        Assert.Equal(Page + "?status=success&integration=ringcentral#ticket=t", AppRedirect.SuccessWithTicket(Page + "#old", "t"));
 
     [Fact]
     public void Error_redirect_encodes_the_message()

@@ -136,7 +136,7 @@ public sealed class CallbackQueryPropertyTests : IAsyncLifetime
         Assert.Contains("no-store", answer.Header("Cache-Control"));
         Assert.Equal("no-referrer", answer.Header("Referrer-Policy"));
         var tickets = _host.App.Services.GetRequiredService<TicketProtector>();
-        Assert.Equal(StateRejection.None, tickets.TryOpen(uri.Fragment["#ticket=".Length..], _ring, out var ticket));
+        Assert.Equal(EnvelopeRejection.None, tickets.TryOpen(uri.Fragment["#ticket=".Length..], _ring, out var ticket));
         return ticket;
     }
 

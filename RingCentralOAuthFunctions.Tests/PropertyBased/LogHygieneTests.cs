@@ -45,7 +45,7 @@ public sealed class LogHygieneTests
         secrets.Add("ticket", outcome.Ticket);
         var tickets = host.App.Services.GetRequiredService<TicketProtector>();
         var keys = await host.App.Services.GetRequiredService<StateKeySource>().GetAsync(CancellationToken.None);
-        Assert.Equal(StateRejection.None, tickets.TryOpen(outcome.Ticket, keys, out var ticket));
+        Assert.Equal(EnvelopeRejection.None, tickets.TryOpen(outcome.Ticket, keys, out var ticket));
         secrets.Add("flow id", ticket!.FlowId);
         return new ConnectOutcome(outcome, await CompleteAsync(host, user, outcome.Ticket!, secrets));
     }

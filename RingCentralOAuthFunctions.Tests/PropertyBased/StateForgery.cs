@@ -9,7 +9,7 @@ namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 /// What an attacker who knows the state format (but not necessarily the key) can build: sealed states with any
 /// payload, purpose, times and key, in the documented layout <c>kind | key id | nonce | ciphertext | tag</c>, and the
 /// same for Complete tickets (kind 2, their own associated-data context).
-/// Used to reach every check of <see cref="StateProtector.TryUnseal"/> and <see cref="TicketProtector.TryOpen"/>, not only the tag check.
+/// Used to reach every check of <see cref="StateProtector.TryOpen"/> and <see cref="TicketProtector.TryOpen"/>, not only the tag check.
 /// </summary>
 internal static class StateForgery
 {

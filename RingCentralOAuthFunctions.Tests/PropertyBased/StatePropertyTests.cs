@@ -7,7 +7,7 @@ using RingCentralOAuthFunctions.State;
 namespace RingCentralOAuthFunctions.Tests.PropertyBased;
 
 /// <summary>
-/// Hostile <c>state</c> values against <see cref="StateProtector.TryUnseal"/> directly: random input, truncations, bit
+/// Hostile <c>state</c> values against <see cref="StateProtector.TryOpen"/> directly: random input, truncations, bit
 /// flips, other purposes, expired states and states sealed with retired or unknown keys are never accepted. Each
 /// property runs thousands of generated cases (about 29,000 in all); a failure prints the shrunk case and its seed.
 /// </summary>
@@ -33,11 +33,11 @@ public sealed class StatePropertyTests
     /// <summary>A state the service itself sealed now for a generated user and verifier.</summary>
     private Gen<string> ValidState => Gen.Select(UserId, Verifier, (user, verifier) => _protector.Seal(user, verifier, _ring));
 
-    private void AssertRefused(string? candidate, params StateRejection[] allowed)
+    private void AssertRefused(string? candidate, params EnvelopeRejection[] allowed)
     {
-        var rejection = _protector.TryUnseal(candidate, _ring, out var state);
+        var rejection = _protector.TryOpen(candidate, _ring, out var state);
         Assert.Null(state);
-        Assert.NotEqual(StateRejection.None, rejection);
+        Assert.NotEqual(EnvelopeRejection.None, rejection);
         if (allowed.Length > 0) Assert.Contains(rejection, allowed);
     }
 
@@ -46,7 +46,7 @@ public sealed class StatePropertyTests
     {
         Gen.Select(UserId, Verifier).Sample((user, verifier) =>
         {
-            Assert.Equal(StateRejection.None, _protector.TryUnseal(_protector.Seal(user, verifier, _ring), _ring, out var state));
+            Assert.Equal(EnvelopeRejection.None, _protector.TryOpen(_protector.Seal(user, verifier, _ring), _ring, out var state));
             Assert.Equal(user, state!.UserId);
             Assert.Equal(verifier, state.CodeVerifier);
         }, iter: 1_000);
@@ -59,7 +59,7 @@ public sealed class StatePropertyTests
         Gen.Select(UserId, Verifier).Sample((user, verifier) =>
         {
             var forged = StateForgery.Seal(key, user, verifier, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + LifetimeSeconds);
-            Assert.Equal(StateRejection.None, _protector.TryUnseal(forged, _ring, out var state));
+            Assert.Equal(EnvelopeRejection.None, _protector.TryOpen(forged, _ring, out var state));
             Assert.Equal(user, state!.UserId);
         }, iter: 200);
     }
@@ -104,7 +104,7 @@ public sealed class StatePropertyTests
             var bit = position % (bytes.Length * 8);
             bytes[bit / 8] ^= (byte)(1 << (bit % 8));
             // Header bits: version (malformed) or key id (unknown key); any other bit: the GCM tag fails.
-            AssertRefused(Base64Url.EncodeToString(bytes), StateRejection.Malformed, StateRejection.UnknownKey, StateRejection.Tampered);
+            AssertRefused(Base64Url.EncodeToString(bytes), EnvelopeRejection.Malformed, EnvelopeRejection.UnknownKey, EnvelopeRejection.Tampered);
         }, iter: Cases);
     }
 
@@ -117,10 +117,10 @@ public sealed class StatePropertyTests
             var index = position % state.Length;
             if (state[index] == replacement) return;
             var edited = new StringBuilder(state) { [index] = replacement }.ToString();
-            var rejection = _protector.TryUnseal(edited, _ring, out _);
+            var rejection = _protector.TryOpen(edited, _ring, out _);
             // Base64 may ignore the unused low bits of the last character; such an edit carries the very same sealed
             // bytes (no new content), so it is the only kind allowed through.
-            if (rejection == StateRejection.None)
+            if (rejection == EnvelopeRejection.None)
                 Assert.Equal(Base64Url.DecodeFromChars(state), Base64Url.DecodeFromChars(edited));
         }, iter: Cases);
     }
@@ -132,7 +132,7 @@ public sealed class StatePropertyTests
         var purpose = Gen.OneOf<string>(nearMisses, Gen.String[0, 40]).Where(p => p != OAuthState.RingCentralPurpose).Null(0.05);
         var key = _ring.Current;
         Gen.Select(UserId, Verifier, purpose).Sample((user, verifier, p) =>
-            AssertRefused(StateForgery.Seal(key, user, verifier, p, NowSeconds, NowSeconds + LifetimeSeconds), StateRejection.WrongPurpose),
+            AssertRefused(StateForgery.Seal(key, user, verifier, p, NowSeconds, NowSeconds + LifetimeSeconds), EnvelopeRejection.WrongPurpose),
             iter: Cases);
     }
 
@@ -146,9 +146,9 @@ public sealed class StatePropertyTests
             var clock = new FakeTimeProvider(Now);
             var sealedState = new StateProtector(clock).Seal(user, verifier, _ring);
             clock.Advance(elapsed);
-            var rejection = new StateProtector(clock).TryUnseal(sealedState, _ring, out var state);
+            var rejection = new StateProtector(clock).TryOpen(sealedState, _ring, out var state);
             Assert.Null(state);
-            Assert.Equal(StateRejection.Expired, rejection);
+            Assert.Equal(EnvelopeRejection.Expired, rejection);
         }, iter: Cases);
     }
 
@@ -163,7 +163,7 @@ public sealed class StatePropertyTests
             long iat = NowSeconds + issuedOffset, exp = NowSeconds + expiresOffset;
             var forged = StateForgery.Seal(key, user, verifier, OAuthState.RingCentralPurpose, iat, exp);
             var expected = iat <= NowSeconds + 60 && NowSeconds < exp && exp - iat <= LifetimeSeconds;
-            Assert.Equal(expected, _protector.TryUnseal(forged, _ring, out _) == StateRejection.None);
+            Assert.Equal(expected, _protector.TryOpen(forged, _ring, out _) == EnvelopeRejection.None);
         }, iter: Cases);
     }
 
@@ -178,7 +178,7 @@ public sealed class StatePropertyTests
             Gen.Byte.Array[32].Select(k => new StateKey(current.Id, k)));                   // the current key's id, other material
         Gen.Select(UserId, Verifier, signer).Sample((user, verifier, key) =>
             AssertRefused(StateForgery.Seal(key, user, verifier, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + LifetimeSeconds),
-                StateRejection.UnknownKey, StateRejection.Tampered),
+                EnvelopeRejection.UnknownKey, EnvelopeRejection.Tampered),
             iter: Cases);
     }
 
@@ -190,10 +190,10 @@ public sealed class StatePropertyTests
         Gen.Select(UserId, Verifier).Sample((user, verifier) =>
         {
             var issuedBeforeRotation = _protector.Seal(user, verifier, before);
-            Assert.Equal(StateRejection.None, _protector.TryUnseal(issuedBeforeRotation, during, out _));
-            Assert.Equal(StateRejection.UnknownKey, _protector.TryUnseal(issuedBeforeRotation, _ring, out _));
+            Assert.Equal(EnvelopeRejection.None, _protector.TryOpen(issuedBeforeRotation, during, out _));
+            Assert.Equal(EnvelopeRejection.UnknownKey, _protector.TryOpen(issuedBeforeRotation, _ring, out _));
             // New states are sealed with the first key of the ring, which the next ring keeps.
-            Assert.Equal(StateRejection.None, _protector.TryUnseal(_protector.Seal(user, verifier, during), _ring, out _));
+            Assert.Equal(EnvelopeRejection.None, _protector.TryOpen(_protector.Seal(user, verifier, during), _ring, out _));
         }, iter: 500);
     }
 

@@ -31,17 +31,17 @@ public sealed class TicketPropertyTests
 
     private OAuthState StateFor(Guid user, string verifier, StateKeyRing ring)
     {
-        Assert.Equal(StateRejection.None, States.TryUnseal(States.Seal(user, verifier, ring), ring, out var state));
+        Assert.Equal(EnvelopeRejection.None, States.TryOpen(States.Seal(user, verifier, ring), ring, out var state));
         return state!;
     }
 
     private Gen<string> ValidTicket => Gen.Select(UserId, Verifier, Code, (u, v, c) => Tickets.Seal(StateFor(u, v, _ring), c, _ring));
 
-    private void AssertRefused(string? candidate, params StateRejection[] allowed)
+    private void AssertRefused(string? candidate, params EnvelopeRejection[] allowed)
     {
         var rejection = Tickets.TryOpen(candidate, _ring, out var ticket);
         Assert.Null(ticket);
-        Assert.NotEqual(StateRejection.None, rejection);
+        Assert.NotEqual(EnvelopeRejection.None, rejection);
         if (allowed.Length > 0) Assert.Contains(rejection, allowed);
     }
 
@@ -53,7 +53,7 @@ public sealed class TicketPropertyTests
             var state = StateFor(user, verifier, _ring);
             var sealedTicket = Tickets.Seal(state, code, _ring);
             Assert.InRange(sealedTicket.Length, 1, TicketProtector.MaxEncodedLength);
-            Assert.Equal(StateRejection.None, Tickets.TryOpen(sealedTicket, _ring, out var ticket));
+            Assert.Equal(EnvelopeRejection.None, Tickets.TryOpen(sealedTicket, _ring, out var ticket));
             Assert.Equal((user, code, verifier, state.FlowId), (ticket!.UserId, ticket.Code, ticket.CodeVerifier, ticket.FlowId));
         }, iter: 500);
     }
@@ -65,7 +65,7 @@ public sealed class TicketPropertyTests
         Gen.Select(UserId, Verifier, Code).Sample((user, verifier, code) =>
         {
             var forged = TicketForgery.Seal(key, user, code, verifier, OAuthState.NewFlowId(), CompleteTicket.Purpose, NowSeconds, NowSeconds + LifetimeSeconds);
-            Assert.Equal(StateRejection.None, Tickets.TryOpen(forged, _ring, out var ticket));
+            Assert.Equal(EnvelopeRejection.None, Tickets.TryOpen(forged, _ring, out var ticket));
             Assert.Equal(code, ticket!.Code);
         }, iter: 200);
     }
@@ -99,7 +99,7 @@ public sealed class TicketPropertyTests
             var clock = new FakeTimeProvider(Now);
             var sealedTicket = new TicketProtector(clock).Seal(StateFor(user, verifier, _ring), "code-1", _ring);
             clock.Advance(elapsed);
-            Assert.Equal(StateRejection.Expired, new TicketProtector(clock).TryOpen(sealedTicket, _ring, out var ticket));
+            Assert.Equal(EnvelopeRejection.Expired, new TicketProtector(clock).TryOpen(sealedTicket, _ring, out var ticket));
             Assert.Null(ticket);
         }, iter: Cases);
     }
@@ -114,7 +114,7 @@ public sealed class TicketPropertyTests
             long iat = NowSeconds + issuedOffset, exp = NowSeconds + expiresOffset;
             var forged = TicketForgery.Seal(key, user, "code-1", verifier, OAuthState.NewFlowId(), CompleteTicket.Purpose, iat, exp);
             var expected = iat <= NowSeconds + 60 && NowSeconds < exp && exp - iat <= LifetimeSeconds;
-            Assert.Equal(expected, Tickets.TryOpen(forged, _ring, out _) == StateRejection.None);
+            Assert.Equal(expected, Tickets.TryOpen(forged, _ring, out _) == EnvelopeRejection.None);
         }, iter: Cases);
     }
 
@@ -125,20 +125,20 @@ public sealed class TicketPropertyTests
         Gen.Select(UserId, Verifier, Code).Sample((user, verifier, code) =>
         {
             var state = States.Seal(user, verifier, _ring);
-            AssertRefused(state, StateRejection.WrongPurpose);
+            AssertRefused(state, EnvelopeRejection.WrongPurpose);
             var ticket = Tickets.Seal(StateFor(user, verifier, _ring), code, _ring);
             // A ticket longer than any state is refused by length before its kind is read.
-            Assert.Equal(ticket.Length <= StateProtector.MaxEncodedLength ? StateRejection.WrongPurpose : StateRejection.Malformed,
-                States.TryUnseal(ticket, _ring, out _));
+            Assert.Equal(ticket.Length <= StateProtector.MaxEncodedLength ? EnvelopeRejection.WrongPurpose : EnvelopeRejection.Malformed,
+                States.TryOpen(ticket, _ring, out _));
 
             // The kind byte rewritten to claim the other kind: the associated data no longer matches.
             var asTicket = Base64Url.DecodeFromChars(state);
             asTicket[0] = StateForgery.TicketKind;
-            AssertRefused(Base64Url.EncodeToString(asTicket), StateRejection.Tampered);
+            AssertRefused(Base64Url.EncodeToString(asTicket), EnvelopeRejection.Tampered);
 
             // A ticket payload in a state's envelope, and a state payload in a ticket's: refused by purpose or shape.
             var ticketPayload = TicketForgery.PayloadJson(user, Encoding.ASCII.GetBytes("c"), verifier, OAuthState.NewFlowId(), CompleteTicket.Purpose, NowSeconds, NowSeconds + 60);
-            Assert.NotEqual(StateRejection.None, States.TryUnseal(StateForgery.SealJson(ticketPayload, key.Id, key.Material), _ring, out _));
+            Assert.NotEqual(EnvelopeRejection.None, States.TryOpen(StateForgery.SealJson(ticketPayload, key.Id, key.Material), _ring, out _));
             var statePayload = StateForgery.PayloadJson(user, verifier, OAuthState.RingCentralPurpose, NowSeconds, NowSeconds + 60);
             AssertRefused(TicketForgery.Seal(key, statePayload));
         }, iter: 500);
@@ -151,7 +151,7 @@ public sealed class TicketPropertyTests
             .Where(p => p != CompleteTicket.Purpose).Null(0.05);
         var key = _ring.Current;
         Gen.Select(UserId, Verifier, purpose).Sample((user, verifier, p) =>
-            AssertRefused(TicketForgery.Seal(key, user, "code-1", verifier, OAuthState.NewFlowId(), p, NowSeconds, NowSeconds + 60), StateRejection.WrongPurpose),
+            AssertRefused(TicketForgery.Seal(key, user, "code-1", verifier, OAuthState.NewFlowId(), p, NowSeconds, NowSeconds + 60), EnvelopeRejection.WrongPurpose),
             iter: Cases);
     }
 
@@ -162,11 +162,11 @@ public sealed class TicketPropertyTests
         Gen.Select(UserId, Verifier, Code).Sample((user, verifier, code) =>
         {
             var oldTicket = Tickets.Seal(StateFor(user, verifier, _retired), code, _retired);
-            Assert.Equal(StateRejection.None, Tickets.TryOpen(oldTicket, during, out _));
-            AssertRefused(oldTicket, StateRejection.UnknownKey);
+            Assert.Equal(EnvelopeRejection.None, Tickets.TryOpen(oldTicket, during, out _));
+            AssertRefused(oldTicket, EnvelopeRejection.UnknownKey);
             var sameIdOtherMaterial = new StateKey(_ring.Current.Id, StateForgery.NewKey());
             AssertRefused(TicketForgery.Seal(sameIdOtherMaterial, user, code, verifier, OAuthState.NewFlowId(), CompleteTicket.Purpose, NowSeconds, NowSeconds + 60),
-                StateRejection.Tampered);
+                EnvelopeRejection.Tampered);
         }, iter: 500);
     }
 
@@ -185,6 +185,6 @@ public sealed class TicketPropertyTests
             TicketForgery.Seal(key, u, "code-1", v, f, CompleteTicket.Purpose, NowSeconds, NowSeconds + 60));
         var emptyUser = Verifier.Select(v => TicketForgery.Seal(key, Guid.Empty, "code-1", v, OAuthState.NewFlowId(), CompleteTicket.Purpose, NowSeconds, NowSeconds + 60));
         var notJson = Gen.Byte.Array[0, 300].Select(b => TicketForgery.Seal(key, b));
-        Gen.OneOf(byCode, byVerifier, byFlowId, emptyUser, notJson).Sample(candidate => AssertRefused(candidate, StateRejection.Malformed), iter: Cases);
+        Gen.OneOf(byCode, byVerifier, byFlowId, emptyUser, notJson).Sample(candidate => AssertRefused(candidate, EnvelopeRejection.Malformed), iter: Cases);
     }
 }

@@ -22,7 +22,7 @@ public sealed class StateProtectorTests
         var verifier = Pkce.CreateVerifier();
         var sealedState = Protector.Seal(user, verifier, _keys);
 
-        Assert.Equal(StateRejection.None, Protector.TryUnseal(sealedState, _keys, out var state));
+        Assert.Equal(EnvelopeRejection.None, Protector.TryOpen(sealedState, _keys, out var state));
         Assert.Equal(user, state!.UserId);
         Assert.Equal(verifier, state.CodeVerifier);
         Assert.Equal(OAuthState.RingCentralPurpose, state.Purpose);
@@ -56,7 +56,7 @@ public sealed class StateProtectorTests
         {
             var tampered = (byte[])bytes.Clone();
             tampered[i] ^= 0x01;
-            Assert.NotEqual(StateRejection.None, Protector.TryUnseal(Base64Url.EncodeToString(tampered), _keys, out var state));
+            Assert.NotEqual(EnvelopeRejection.None, Protector.TryOpen(Base64Url.EncodeToString(tampered), _keys, out var state));
             Assert.Null(state);
         }
     }
@@ -66,9 +66,9 @@ public sealed class StateProtectorTests
     {
         var sealedState = Protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), _keys);
         _time.Advance(OAuthState.Lifetime - TimeSpan.FromSeconds(1));
-        Assert.Equal(StateRejection.None, Protector.TryUnseal(sealedState, _keys, out _));
+        Assert.Equal(EnvelopeRejection.None, Protector.TryOpen(sealedState, _keys, out _));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(StateRejection.Expired, Protector.TryUnseal(sealedState, _keys, out _));
+        Assert.Equal(EnvelopeRejection.Expired, Protector.TryOpen(sealedState, _keys, out _));
     }
 
     [Fact]
@@ -76,14 +76,14 @@ public sealed class StateProtectorTests
     {
         var aheadClock = new FakeTimeProvider(_time.GetUtcNow() + TimeSpan.FromMinutes(5));
         var sealedState = new StateProtector(aheadClock).Seal(Guid.NewGuid(), Pkce.CreateVerifier(), _keys);
-        Assert.Equal(StateRejection.NotYetValid, Protector.TryUnseal(sealedState, _keys, out _));
+        Assert.Equal(EnvelopeRejection.NotYetValid, Protector.TryOpen(sealedState, _keys, out _));
     }
 
     [Fact]
     public void Another_key_cannot_open_it()
     {
         var sealedState = Protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), _keys);
-        Assert.Equal(StateRejection.UnknownKey, Protector.TryUnseal(sealedState, Ring(ServiceHost.NewStateKey()), out _));
+        Assert.Equal(EnvelopeRejection.UnknownKey, Protector.TryOpen(sealedState, Ring(ServiceHost.NewStateKey()), out _));
     }
 
     [Fact]
@@ -94,27 +94,27 @@ public sealed class StateProtectorTests
         var sealedWithOld = Protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), Ring(oldKey));
         var rotated = Ring($"{newKey}, {oldKey}");
 
-        Assert.Equal(StateRejection.None, Protector.TryUnseal(sealedWithOld, rotated, out _));
+        Assert.Equal(EnvelopeRejection.None, Protector.TryOpen(sealedWithOld, rotated, out _));
         var sealedAfterRotation = Protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), rotated);
-        Assert.Equal(StateRejection.None, Protector.TryUnseal(sealedAfterRotation, Ring(newKey), out _));
-        Assert.Equal(StateRejection.UnknownKey, Protector.TryUnseal(sealedAfterRotation, Ring(oldKey), out _));
+        Assert.Equal(EnvelopeRejection.None, Protector.TryOpen(sealedAfterRotation, Ring(newKey), out _));
+        Assert.Equal(EnvelopeRejection.UnknownKey, Protector.TryOpen(sealedAfterRotation, Ring(oldKey), out _));
         // Once the old key is dropped, its states are refused.
-        Assert.Equal(StateRejection.UnknownKey, Protector.TryUnseal(sealedWithOld, Ring(newKey), out _));
+        Assert.Equal(EnvelopeRejection.UnknownKey, Protector.TryOpen(sealedWithOld, Ring(newKey), out _));
     }
 
     [Theory]
-    [InlineData(null, StateRejection.Missing)]
-    [InlineData("", StateRejection.Missing)]
-    [InlineData("ringcentral", StateRejection.Malformed)]
-    [InlineData("0b0c5f0e-8e9a-4a51-9b0e-3f1f6b6f3a11|ringcentral", StateRejection.Malformed)] // the old edge function's forgeable state
-    [InlineData("AQ", StateRejection.Malformed)]
-    [InlineData("not base64 !", StateRejection.Malformed)]
-    public void Garbage_is_refused(string? state, StateRejection expected) =>
-        Assert.Equal(expected, Protector.TryUnseal(state, _keys, out _));
+    [InlineData(null, EnvelopeRejection.Missing)]
+    [InlineData("", EnvelopeRejection.Missing)]
+    [InlineData("ringcentral", EnvelopeRejection.Malformed)]
+    [InlineData("0b0c5f0e-8e9a-4a51-9b0e-3f1f6b6f3a11|ringcentral", EnvelopeRejection.Malformed)] // the old edge function's forgeable state
+    [InlineData("AQ", EnvelopeRejection.Malformed)]
+    [InlineData("not base64 !", EnvelopeRejection.Malformed)]
+    public void Garbage_is_refused(string? state, EnvelopeRejection expected) =>
+        Assert.Equal(expected, Protector.TryOpen(state, _keys, out _));
 
     [Fact]
     public void Oversized_state_is_refused_before_decoding() =>
-        Assert.Equal(StateRejection.Malformed, Protector.TryUnseal(new string('A', StateProtector.MaxEncodedLength + 1), _keys, out _));
+        Assert.Equal(EnvelopeRejection.Malformed, Protector.TryOpen(new string('A', StateProtector.MaxEncodedLength + 1), _keys, out _));
 
     [Theory]
     [InlineData("")]

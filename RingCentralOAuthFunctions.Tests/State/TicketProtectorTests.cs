@@ -18,7 +18,7 @@ public sealed class TicketProtectorTests
     private OAuthState NewState(StateKeyRing? keys = null)
     {
         var protector = new StateProtector(_time);
-        Assert.Equal(StateRejection.None, protector.TryUnseal(protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), keys ?? _keys), keys ?? _keys, out var state));
+        Assert.Equal(EnvelopeRejection.None, protector.TryOpen(protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), keys ?? _keys), keys ?? _keys, out var state));
         return state!;
     }
 
@@ -28,7 +28,7 @@ public sealed class TicketProtectorTests
         var state = NewState();
         Assert.True(OAuthState.IsWellFormedFlowId(state.FlowId));
 
-        Assert.Equal(StateRejection.None, Tickets.TryOpen(Tickets.Seal(state, "code-abc", _keys), _keys, out var ticket));
+        Assert.Equal(EnvelopeRejection.None, Tickets.TryOpen(Tickets.Seal(state, "code-abc", _keys), _keys, out var ticket));
 
         Assert.Equal(state.UserId, ticket!.UserId);
         Assert.Equal("code-abc", ticket.Code);
@@ -67,7 +67,7 @@ public sealed class TicketProtectorTests
         {
             var tampered = (byte[])bytes.Clone();
             tampered[i] ^= 0x01;
-            Assert.NotEqual(StateRejection.None, Tickets.TryOpen(Base64Url.EncodeToString(tampered), _keys, out var ticket));
+            Assert.NotEqual(EnvelopeRejection.None, Tickets.TryOpen(Base64Url.EncodeToString(tampered), _keys, out var ticket));
             Assert.Null(ticket);
         }
     }
@@ -77,9 +77,9 @@ public sealed class TicketProtectorTests
     {
         var sealedTicket = Tickets.Seal(NewState(), "code-abc", _keys);
         _time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
-        Assert.Equal(StateRejection.None, Tickets.TryOpen(sealedTicket, _keys, out _));
+        Assert.Equal(EnvelopeRejection.None, Tickets.TryOpen(sealedTicket, _keys, out _));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(StateRejection.Expired, Tickets.TryOpen(sealedTicket, _keys, out _));
+        Assert.Equal(EnvelopeRejection.Expired, Tickets.TryOpen(sealedTicket, _keys, out _));
     }
 
     [Fact]
@@ -87,8 +87,8 @@ public sealed class TicketProtectorTests
     {
         var protector = new StateProtector(_time);
         var sealedState = protector.Seal(Guid.NewGuid(), Pkce.CreateVerifier(), _keys);
-        Assert.Equal(StateRejection.WrongPurpose, Tickets.TryOpen(sealedState, _keys, out _));
-        Assert.Equal(StateRejection.WrongPurpose, protector.TryUnseal(Tickets.Seal(NewState(), "code-abc", _keys), _keys, out _));
+        Assert.Equal(EnvelopeRejection.WrongPurpose, Tickets.TryOpen(sealedState, _keys, out _));
+        Assert.Equal(EnvelopeRejection.WrongPurpose, protector.TryOpen(Tickets.Seal(NewState(), "code-abc", _keys), _keys, out _));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class TicketProtectorTests
     {
         var old = Ring(ServiceHost.NewStateKey());
         var sealedTicket = Tickets.Seal(NewState(old), "code-abc", old);
-        Assert.Equal(StateRejection.UnknownKey, Tickets.TryOpen(sealedTicket, _keys, out _));
+        Assert.Equal(EnvelopeRejection.UnknownKey, Tickets.TryOpen(sealedTicket, _keys, out _));
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class TicketProtectorTests
         var longest = new string('~', CompleteTicket.MaxCodeLength);
         var sealedTicket = Tickets.Seal(NewState(), longest, _keys);
         Assert.InRange(sealedTicket.Length, 1, TicketProtector.MaxEncodedLength);
-        Assert.Equal(StateRejection.None, Tickets.TryOpen(sealedTicket, _keys, out var ticket));
+        Assert.Equal(EnvelopeRejection.None, Tickets.TryOpen(sealedTicket, _keys, out var ticket));
         Assert.Equal(longest, ticket!.Code);
         Assert.Throws<ArgumentException>(() => Tickets.Seal(NewState(), longest + "~", _keys));
     }
