@@ -266,76 +266,59 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
 
     // ---- Failures: TokenStoreException with the short PostgREST code only, logged once ----
 
-    private async Task<TokenStoreException> ClaimFailsAsync() =>
-        await Assert.ThrowsAsync<TokenStoreException>(() =>
-            Flows.ClaimFlowAsync("flow-x", Guid.NewGuid(), Guid.NewGuid(), 10, TimeSpan.FromMinutes(10), default));
-
     private void InjectOnClaim(Fault fault) =>
         _supabase.Inject(FakeSupabase.Route("POST", FakeSupabase.RpcRoute(PostgrestTokenStore.ClaimFunction)), fault);
 
-    private FakeLogRecord LoggedOnce(string code)
+    /// <summary>A claim fails as <see cref="TokenStoreException"/> with this status and code, and one warning names <paramref name="logged"/>; nothing quotes <see cref="Secret"/>.</summary>
+    private async Task<TokenStoreException> ClaimFailsAsync(int status, string? code, string logged)
     {
+        var ex = await Assert.ThrowsAsync<TokenStoreException>(() =>
+            Flows.ClaimFlowAsync("flow-x", Guid.NewGuid(), Guid.NewGuid(), 10, TimeSpan.FromMinutes(10), default));
+        Assert.Equal(status, ex.HttpStatus);
+        Assert.Equal(code, ex.PostgrestCode);
+        Assert.Equal("rpc/" + PostgrestTokenStore.ClaimFunction, ex.Table);
+        Assert.DoesNotContain(Secret, ex.ToString());
+
         var record = Assert.Single(StoreFailures());
         Assert.Equal(LogLevel.Warning, record.Level);
-        Assert.Contains("PostgREST code: " + code, record.Message);
+        Assert.Contains("PostgREST code: " + logged, record.Message);
         Assert.DoesNotContain(Logs.GetSnapshot(), r => r.Message.Contains(Secret, StringComparison.Ordinal));
-        return record;
+        return ex;
     }
 
     [Fact]
     public async Task A_server_error_surfaces_its_status_and_short_code_but_never_its_message()
     {
         InjectOnClaim(new Fault(503, FakeSupabase.ErrorBody("XX000", "row value " + Secret)));
-        var ex = await ClaimFailsAsync();
-
-        Assert.Equal(503, ex.HttpStatus);
-        Assert.Equal("XX000", ex.PostgrestCode);
-        Assert.Equal("rpc/" + PostgrestTokenStore.ClaimFunction, ex.Table);
-        Assert.DoesNotContain(Secret, ex.ToString());
-        LoggedOnce("XX000");
+        await ClaimFailsAsync(503, "XX000", "XX000");
     }
 
     [Fact]
     public async Task A_code_that_is_not_short_and_alphanumeric_is_dropped()
     {
         InjectOnClaim(new Fault(500, FakeSupabase.ErrorBody("code " + Secret, "message")));
-        var ex = await ClaimFailsAsync();
-
-        Assert.Equal(500, ex.HttpStatus);
-        Assert.Null(ex.PostgrestCode);
-        Assert.DoesNotContain(Secret, ex.Message);
-        Assert.Single(StoreFailures());
-        Assert.DoesNotContain(Logs.GetSnapshot(), r => r.Message.Contains(Secret, StringComparison.Ordinal));
+        await ClaimFailsAsync(500, null, "none");
     }
 
     [Fact]
     public async Task A_missing_migration_surfaces_as_PGRST202()
     {
         _supabase.MigrationApplied = false;
-        var ex = await ClaimFailsAsync();
-        Assert.Equal(404, ex.HttpStatus);
-        Assert.Equal("PGRST202", ex.PostgrestCode);
-        LoggedOnce("PGRST202");
+        await ClaimFailsAsync(404, "PGRST202", "PGRST202");
     }
 
     [Fact]
     public async Task A_wrong_service_key_surfaces_as_PGRST301()
     {
         _supabase.ServiceKey = FakeSupabase.NewSecretKey;
-        var ex = await ClaimFailsAsync();
-        Assert.Equal(401, ex.HttpStatus);
-        Assert.Equal("PGRST301", ex.PostgrestCode);
-        LoggedOnce("PGRST301");
+        await ClaimFailsAsync(401, "PGRST301", "PGRST301");
     }
 
     [Fact]
     public async Task A_success_whose_body_is_not_json_is_a_failure()
     {
         InjectOnClaim(new Fault(200, "<html>" + Secret + "</html>", "text/html"));
-        var ex = await ClaimFailsAsync();
-        Assert.Equal(200, ex.HttpStatus);
-        Assert.Null(ex.PostgrestCode);
-        LoggedOnce("not-json");
+        await ClaimFailsAsync(200, null, "not-json");
     }
 
     [Theory]
@@ -346,10 +329,7 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
     public async Task An_answer_the_function_never_gives_is_a_failure(string answer)
     {
         InjectOnClaim(new Fault(200, answer));
-        var ex = await ClaimFailsAsync();
-        Assert.Equal(200, ex.HttpStatus);
-        Assert.Null(ex.PostgrestCode);
-        LoggedOnce("unexpected-answer");
+        await ClaimFailsAsync(200, null, "unexpected-answer");
     }
 
     [Fact]
