@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
-using RingCentralOAuthFunctions.Tests.Faults;
+using RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 using RingCentralOAuthFunctions.Tests.Framework;
 
 namespace RingCentralOAuthFunctions.Tests.Endpoints;

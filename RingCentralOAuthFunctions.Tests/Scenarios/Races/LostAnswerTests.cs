@@ -1,7 +1,7 @@
 using System.Net;
 using RingCentralOAuthFunctions.Fakes;
 
-namespace RingCentralOAuthFunctions.Tests.Races;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Races;
 
 /// <summary>
 /// A database call that landed but whose answer was lost: the store's HTTP client asks again, and the function answers

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Endpoints;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.StatusAndDisconnect;
 
 /// <summary>Status and Disconnect, the two actions that let the edge function be switched off.</summary>
 public sealed class StatusAndDisconnectTests : IAsyncLifetime

@@ -1,4 +1,4 @@
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// The real clock moved forward on demand. Only <see cref="GetUtcNow"/> is shifted: timers, delays and timestamps stay

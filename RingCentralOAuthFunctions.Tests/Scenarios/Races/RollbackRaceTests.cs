@@ -1,7 +1,7 @@
 using System.Net;
 using RingCentralOAuthFunctions.Fakes;
 
-namespace RingCentralOAuthFunctions.Tests.Races;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Races;
 
 /// <summary>
 /// Saves and disconnects that fail: a refused database call changes nothing (each is one transaction), so there is

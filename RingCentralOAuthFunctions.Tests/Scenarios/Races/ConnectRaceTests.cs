@@ -1,7 +1,7 @@
 using System.Net;
 using RingCentralOAuthFunctions.Fakes;
 
-namespace RingCentralOAuthFunctions.Tests.Races;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Races;
 
 /// <summary>
 /// Two flows of one user, or a flow and a Disconnect, at once (issue 10, item 2; issue 18). Each test forces one

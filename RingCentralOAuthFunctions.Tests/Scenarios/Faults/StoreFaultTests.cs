@@ -1,7 +1,7 @@
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// PostgREST failing the save (<c>ringcentral_oauth_save</c>, one transaction) after RingCentral issued new tokens: the

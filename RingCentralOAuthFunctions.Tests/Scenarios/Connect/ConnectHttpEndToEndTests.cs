@@ -5,7 +5,7 @@ using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Endpoints;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Connect;
 
 /// <summary>The popup flow through real HTTP: auth-url, RingCentral's authorize page, Callback, Complete, both rows.</summary>
 public sealed class ConnectHttpEndToEndTests

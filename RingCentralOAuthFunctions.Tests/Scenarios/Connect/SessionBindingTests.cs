@@ -4,7 +4,7 @@ using RingCentralOAuthFunctions.Endpoints;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Endpoints;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Connect;
 
 /// <summary>
 /// Issue 9's attack, end to end on loopback: Hank, a signed-in ERP user, asks for an authorize link and sends it to

@@ -4,7 +4,7 @@ using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Database;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Endpoints;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Startup;
 
 /// <summary>A Supabase project without this service's migration: Health names the file to apply, and Complete sends nothing.</summary>
 public sealed class MigrationHealthTests

@@ -12,7 +12,7 @@ using RingCentralOAuthFunctions.LocalHost;
 using RingCentralOAuthFunctions.Secrets;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Hardening;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Startup;
 
 /// <summary>Issue 10 item 0: bad or unreachable settings never stop the service; each is a named problem in the log and in Health.</summary>
 public sealed class StartupResilienceTests

@@ -4,7 +4,7 @@ using System.Text.Json;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// Revocation is best effort: whatever RingCentral's revoke endpoint does, Disconnect answers 200

@@ -1,7 +1,7 @@
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.RingCentral;
 
-namespace RingCentralOAuthFunctions.Tests.Races;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Races;
 
 /// <summary>
 /// The request is cancelled (the client left, or the Functions host cancelled the invocation) after the code was

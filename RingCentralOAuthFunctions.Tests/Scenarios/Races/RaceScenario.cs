@@ -10,7 +10,7 @@ using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.Supabase;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Races;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Races;
 
 /// <summary>
 /// One ERP user and the real <see cref="ConnectFlow"/> (from the local host's service provider, wired to the fakes),

@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 using RingCentralOAuthFunctions.Monitoring;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Hardening;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>Issue 12 part 3: one readable line per failed upstream call, no stack traces per attempt, no "(null)".</summary>
 public sealed class OperatorLogTests

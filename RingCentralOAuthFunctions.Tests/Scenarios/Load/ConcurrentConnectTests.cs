@@ -1,7 +1,7 @@
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Load;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Load;
 
 /// <summary>
 /// Many users connecting at the same moment against one host: every flow succeeds, and afterwards each user's rows

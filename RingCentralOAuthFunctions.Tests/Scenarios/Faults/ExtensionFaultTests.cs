@@ -1,6 +1,6 @@
 using RingCentralOAuthFunctions.Fakes;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// The extension lookup only labels the connection: when it fails the connection still succeeds, with an empty label,

@@ -1,7 +1,7 @@
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// RingCentral's token endpoint failing during a reconnect: the popup gets the right fixed message, the code is sent

@@ -6,7 +6,7 @@ using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Supabase;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// Supabase's JWKS endpoint down: keys fetched earlier keep working past their cache lifetime; with no key ever

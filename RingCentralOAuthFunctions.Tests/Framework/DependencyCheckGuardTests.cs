@@ -8,7 +8,7 @@ using RingCentralOAuthFunctions.Health;
 using RingCentralOAuthFunctions.Secrets;
 using RingCentralOAuthFunctions.Tests.Health;
 
-namespace RingCentralOAuthFunctions.Tests.Hardening;
+namespace RingCentralOAuthFunctions.Tests.Framework;
 
 /// <summary>The tests' guard: with real (non-loopback) upstream settings, the background checks call nobody.</summary>
 public sealed class DependencyCheckGuardTests

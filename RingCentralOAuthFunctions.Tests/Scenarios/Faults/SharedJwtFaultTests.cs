@@ -7,7 +7,7 @@ using RingCentralOAuthFunctions.RingCentral;
 using RingCentralOAuthFunctions.Tests.Framework;
 using RingCentralOAuthFunctions.Tests.FunctionsHost;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// The shared-JWT path of Status when things go wrong (local host, a clock moved on demand): a RingCentral outage is

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Health;
 
-namespace RingCentralOAuthFunctions.Tests.Hardening;
+namespace RingCentralOAuthFunctions.Tests.Framework;
 
 /// <summary>
 /// Before any test runs: Health's background dependency checks may call loopback hosts only (the fakes), whatever

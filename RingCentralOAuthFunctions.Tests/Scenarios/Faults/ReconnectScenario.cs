@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Testing;
 using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Faults;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Faults;
 
 /// <summary>
 /// A user who connected once successfully (the rows "as before"), then starts a second connection while an upstream

@@ -6,7 +6,7 @@ using RingCentralOAuthFunctions.Fakes;
 using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.Tests.Framework;
 
-namespace RingCentralOAuthFunctions.Tests.Endpoints;
+namespace RingCentralOAuthFunctions.Tests.Scenarios.Replay;
 
 /// <summary>
 /// One flow completed again (a replayed callback's new ticket, the same ticket twice, two posts at once, a replay on
