@@ -98,7 +98,7 @@ public sealed class CallbackEndpoint(
         return Redirect(request, AppRedirect.Error(AppRedirectUrl, message));
     }
 
-    private static string StateReason(EnvelopeRejection rejection) => "state_" + rejection.ToString().ToLowerInvariant();
+    private static string StateReason(EnvelopeRejection rejection) => rejection.ReasonFor("state");
 
     /// <summary>
     /// A callback that is not part of any flow of ours (its state does not open, or it carries a body): counted as

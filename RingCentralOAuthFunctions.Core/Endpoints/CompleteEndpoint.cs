@@ -46,7 +46,7 @@ public sealed class CompleteEndpoint(
             var rejection = encoded is null ? EnvelopeRejection.Missing : tickets.TryOpen(encoded, await keys.GetAsync(cancellationToken), out ticket);
             if (ticket is null)
             {
-                var reason = "ticket_" + rejection.ToString().ToLowerInvariant();
+                var reason = rejection.ReasonFor("ticket");
                 Log.ConnectFailed(logger, user.Id, reason, null, null, "");
                 telemetry.ConnectFailed(reason);
                 return ApiResponses.Error(request, StatusCodes.Status400BadRequest, InvalidTicket);

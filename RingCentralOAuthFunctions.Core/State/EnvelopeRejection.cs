@@ -15,3 +15,11 @@ public enum EnvelopeRejection
     Expired,
     NotYetValid,
 }
+
+/// <summary>The one place a rejection becomes the reason text that log lines, metrics and alerts carry.</summary>
+public static class EnvelopeRejectionReasons
+{
+    /// <summary><c>state_expired</c>, <c>ticket_tampered</c>, …: the envelope's kind (<c>state</c> or <c>ticket</c>) and the rejection in lower case.</summary>
+    public static string ReasonFor(this EnvelopeRejection rejection, string envelope) =>
+        envelope + "_" + rejection.ToString().ToLowerInvariant();
+}
