@@ -29,6 +29,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Where screenshots go: <c>screenshots/</c> in the test output directory.</summary>
     public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
+    /// <summary>
+    /// How long a browser test waits for an expected page state or navigation (not a speed target): generous, because
+    /// the whole suite shares two cores with Chromium, PostgreSQL and the Functions worker.
+    /// </summary>
+    public const int WaitTimeoutMs = 30_000;
+
     public async Task InitializeAsync()
     {
         if (BrowserEnvironment.SkipReason() is not null) return;
@@ -36,8 +42,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"{BrowserEnvironment.RequireVariable}=1 but the browser tests cannot run: {missing}");
 
         _moduleJavaScript = FrontEndModule.Read();
-        // Waiting for an expected page state (not a speed target): generous, so a busy 2-core machine is not a failure.
-        Assertions.SetDefaultExpectTimeout(10_000);
+        Assertions.SetDefaultExpectTimeout(WaitTimeoutMs);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -56,7 +61,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task<IBrowserContext> NewSignedInContextAsync(string accessToken)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 600, Height = 700 } });
-        context.SetDefaultTimeout(10_000);
+        context.SetDefaultTimeout(WaitTimeoutMs);
         await context.AddInitScriptAsync($"window.__session = {{ access_token: {JsonSerializer.Serialize(accessToken)} }};");
         return context;
     }

@@ -200,7 +200,7 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.True(await tab.EvaluateAsync<bool>("() => window.opener === null"));
 
         // As the ERP's page: no opener, so after 2 s it goes to /integrations, and the ticket is gone with the fragment.
-        await tab.WaitForURLAsync(erp.Url + "/integrations", new PageWaitForURLOptions { Timeout = 10_000 });
+        await tab.WaitForURLAsync(erp.Url + "/integrations", new PageWaitForURLOptions { Timeout = BrowserFixture.WaitTimeoutMs });
         await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true"); // the Integrations page has loaded
         Assert.Equal("", await tab.EvaluateAsync<string>("() => location.hash"));
 

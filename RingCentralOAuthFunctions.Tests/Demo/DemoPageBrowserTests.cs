@@ -20,7 +20,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
     {
         await using var demo = await DemoHost.StartAsync();
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(10_000);
+        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
         var page = await context.NewPageAsync();
         await page.GotoAsync(demo.BaseUrl + "/");
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
@@ -65,7 +65,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
             ["user_id"] = DemoUsers.Hank.Id.ToString(), ["rc_email"] = DemoUsers.Hank.Email, ["refresh_token"] = hanksRefreshToken,
         });
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(10_000);
+        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
         var page = await context.NewPageAsync();
         await page.GotoAsync(demo.BaseUrl + "/");
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
@@ -101,7 +101,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         {
             ViewportSize = new ViewportSize { Width = 375, Height = 812 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2,
         });
-        context.SetDefaultTimeout(10_000);
+        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
         var failed = new ConcurrentQueue<string>();
         context.Response += (_, response) =>
         {
@@ -150,7 +150,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
     {
         await using var demo = await DemoHost.StartAsync();
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(10_000);
+        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
         var page = await context.NewPageAsync();
         await page.GotoAsync(demo.BaseUrl + "/");
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
