@@ -35,6 +35,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// </summary>
     public const int WaitTimeoutMs = 30_000;
 
+    /// <summary>
+    /// Every <c>WaitForURLAsync</c> ends when the URL is committed; the <c>Expect</c> that follows waits for the page's
+    /// content. Playwright's default also waits for the load event, and its .NET client checks "already loaded" and then
+    /// subscribes to the event: on busy cores the event can fall between the two, and the wait ran out its 30 s on an
+    /// authorize page that had loaded (CI, 2026-12-05).
+    /// </summary>
+    public static PageWaitForURLOptions UntilCommitted => new() { WaitUntil = WaitUntilState.Commit, Timeout = WaitTimeoutMs };
+
     public async Task InitializeAsync()
     {
         if (BrowserEnvironment.SkipReason() is not null) return;

@@ -139,7 +139,7 @@ public sealed class ErpSwitchOverTests(BrowserFixture browser, ITestOutputHelper
         await page.Locator("#connect-tab").ClickAsync();
 
         // RingCentral, the Callback, the ERP callback page (resumeAfterRedirect: Complete), then /integrations.
-        await page.WaitForURLAsync(erp.Url + "/integrations", new() { Timeout = 30_000 });
+        await page.WaitForURLAsync(erp.Url + "/integrations", BrowserFixture.UntilCommitted);
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {Email}");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("erp-same-tab-connected") });
@@ -180,10 +180,10 @@ public sealed class ErpSwitchOverTests(BrowserFixture browser, ITestOutputHelper
         var tab = await context.NewPageAsync();
 
         await tab.GotoAsync(link);
-        await tab.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal));
+        await tab.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
         await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-resumed", "null");
         Assert.StartsWith("#ticket=", await tab.EvaluateAsync<string>("() => location.hash")); // untouched: not this tab's connect
-        await tab.WaitForURLAsync(erp.Url + "/integrations", new() { Timeout = 15_000 });
+        await tab.WaitForURLAsync(erp.Url + "/integrations", BrowserFixture.UntilCommitted);
         await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(tab.Locator("#status")).ToHaveTextAsync("Not connected");
 
@@ -220,7 +220,7 @@ public sealed class ErpSwitchOverTests(BrowserFixture browser, ITestOutputHelper
 
         await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
 
-        await Expect(page.Locator("#event")).ToHaveAttributeAsync("data-outcome", "success", new() { Timeout = 20_000 });
+        await Expect(page.Locator("#event")).ToHaveAttributeAsync("data-outcome", "success", new() { Timeout = BrowserFixture.WaitTimeoutMs });
         await Expect(page.Locator("#event")).ToHaveAttributeAsync("data-status", "connected");
         Assert.Equal("not_connected", await statusAtOAuthSuccess.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Single(records, r => r.Kind == "event");
