@@ -388,11 +388,45 @@ public sealed class FunctionsTestHost : IAsyncDisposable
             : "api";
     }
 
+    /// <summary>
+    /// A free loopback port for a server that binds it a moment later (a port that must be known before start: the
+    /// callback URL names it). Ports come from below the kernel's ephemeral range, which every <c>:0</c> bind and
+    /// outgoing connection draws from, and each at most once per process: a fake or another host started in between
+    /// can no longer take the port first ("address already in use" under a busy test run).
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < PortSpan; attempt++)
+        {
+            var port = FirstPort + (int)((uint)Interlocked.Increment(ref _portCursor) % PortSpan);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by something else on this machine: the next one.
+            }
+        }
+        throw new InvalidOperationException($"No free loopback port in {FirstPort}-{FirstPort + PortSpan - 1}.");
+    }
+
+    private const int FirstPort = 20_000;
+    private static readonly int PortSpan = EphemeralRangeStart() - FirstPort;
+    // Two processes (a test run and a benchmark) start at different places in the span.
+    private static int _portCursor = Random.Shared.Next(0, 1_000_000);
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[0];
+            return int.TryParse(first, out var start) && start > FirstPort + 1_000 ? start : 32_768;
+        }
+        catch (IOException) { return 32_768; }
+        catch (UnauthorizedAccessException) { return 32_768; }
     }
 }
 

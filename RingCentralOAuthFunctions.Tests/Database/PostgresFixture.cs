@@ -224,10 +224,5 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => FunctionsTestHost.FunctionsTestHost.FreePort();
 }

@@ -13,10 +13,5 @@ internal static class DemoHost
             // A developer's own local.settings.json must not decide whether these tests run.
             checkLocalSettingsFile: false);
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => FunctionsTestHost.FunctionsTestHost.FreePort();
 }

@@ -113,12 +113,7 @@ public sealed class ServiceHost : IServiceUnderTest
         await Supabase.DisposeAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => FunctionsTestHost.FunctionsTestHost.FreePort();
 }
 
 public sealed record CallbackOutcome(string Location, IReadOnlyDictionary<string, string> Query, string? Ticket = null)

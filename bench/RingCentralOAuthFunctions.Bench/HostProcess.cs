@@ -117,12 +117,7 @@ internal sealed class HostProcess : IDisposable
         _process.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => FunctionsTestHost.FunctionsTestHost.FreePort();
 
     /// <summary>The dotnet executable running this benchmark, so the host runs on the same runtime.</summary>
     private static string DotnetPath()
