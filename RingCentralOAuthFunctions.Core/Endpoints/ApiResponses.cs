@@ -27,8 +27,10 @@ internal static class ApiResponses
     }
 
     /// <summary>
-    /// What an API route answers for an exception it did not expect: 503 for a secret that cannot be read, the store's included (Health
-    /// names it), else 500 with a fixed text; the exception is logged, never sent.
+    /// What an API route answers for an exception it did not expect: 503 for a secret that cannot be read (Health names it): the
+    /// state key or the shared JWT settings, or the store's service key inside a <see cref="Supabase.TokenStoreException"/>
+    /// (RingCentral's client secret is a failure value of the client, never an exception); else 500 with a fixed text; the
+    /// exception is logged, never sent.
     /// </summary>
     public static IResult FromException(HttpRequest request, Exception exception, ILogger logger, string endpoint)
     {

@@ -72,7 +72,7 @@ public sealed class CompleteEndpoint(
 
             return result.Succeeded
                 ? ApiResponses.Ok(request, new CompleteResponse(ConnectedStatus, result.Email ?? ""))
-                : ApiResponses.Error(request, StatusFor(result.Failure), result.Message);
+                : ApiResponses.Error(request, StatusFor(result.Failure), result.Failure == ConnectFailure.NotConfigured ? ApiResponses.NotConfigured : result.Message);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -82,11 +82,11 @@ public sealed class CompleteEndpoint(
 
     public const string ConnectedStatus = "connected";
 
-    /// <summary>The one mapping of a connect's failure to HTTP: RingCentral or Supabase unavailable: 503 (try again later); a flow already used: 409; past the limit: 429; RingCentral refusing the code (or another flow winning): 400.</summary>
+    /// <summary>The one mapping of a connect's failure to HTTP: RingCentral or Supabase unavailable, or a secret unreadable: 503 (try again later; a secret's answer is the gate's own text); a flow already used: 409; past the limit: 429; RingCentral refusing the code (or another flow winning): 400.</summary>
     internal static int StatusFor(ConnectFailure failure) => failure switch
     {
         ConnectFailure.ExchangeUnavailable or ConnectFailure.ExchangeRateLimited => StatusCodes.Status503ServiceUnavailable,
-        ConnectFailure.StoreUnavailable or ConnectFailure.StoreFailed => StatusCodes.Status503ServiceUnavailable,
+        ConnectFailure.StoreUnavailable or ConnectFailure.StoreFailed or ConnectFailure.NotConfigured => StatusCodes.Status503ServiceUnavailable,
         ConnectFailure.AlreadyUsed => StatusCodes.Status409Conflict,
         ConnectFailure.RateLimited => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status400BadRequest,

@@ -17,6 +17,8 @@ public enum ConnectFailure
     ExchangeRateLimited,
     ExchangeUnavailable,
     ExchangeBadResponse,
+    /// <summary>RingCentral's client secret could not be read (Key Vault or settings): nothing was sent to RingCentral.</summary>
+    NotConfigured,
     /// <summary>The save failed after the exchange: this flow's tokens were revoked.</summary>
     StoreFailed,
     /// <summary>Another flow of the user (or a Disconnect) won the save.</summary>
@@ -37,6 +39,7 @@ public static class ConnectFailures
         ConnectFailure.ExchangeRateLimited => "exchange_" + RingCentralFailure.RateLimited,
         ConnectFailure.ExchangeUnavailable => "exchange_" + RingCentralFailure.Unavailable,
         ConnectFailure.ExchangeBadResponse => "exchange_" + RingCentralFailure.BadResponse,
+        ConnectFailure.NotConfigured => "not_configured",
         ConnectFailure.StoreFailed => "store_failed",
         ConnectFailure.Superseded => "superseded",
         _ => throw new ArgumentOutOfRangeException(nameof(failure)),
@@ -47,6 +50,7 @@ public static class ConnectFailures
     {
         ConnectFailure.None or ConnectFailure.RateLimited => "",
         ConnectFailure.AlreadyUsed => CallbackMessages.AlreadyUsed,
+        ConnectFailure.NotConfigured => CallbackMessages.NotConfigured,
         ConnectFailure.ExchangeUnavailable or ConnectFailure.ExchangeRateLimited => CallbackMessages.ProviderUnavailable,
         ConnectFailure.ExchangeRejected or ConnectFailure.ExchangeUnauthorized or ConnectFailure.ExchangeBadResponse => CallbackMessages.Rejected,
         _ => CallbackMessages.SaveFailed,
@@ -59,6 +63,7 @@ public static class ConnectFailures
         RingCentralFailure.Unauthorized => ConnectFailure.ExchangeUnauthorized,
         RingCentralFailure.RateLimited => ConnectFailure.ExchangeRateLimited,
         RingCentralFailure.Unavailable => ConnectFailure.ExchangeUnavailable,
+        RingCentralFailure.NotConfigured => ConnectFailure.NotConfigured,
         _ => ConnectFailure.ExchangeBadResponse,
     };
 }

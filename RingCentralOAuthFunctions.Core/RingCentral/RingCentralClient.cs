@@ -27,7 +27,7 @@ public sealed class RingCentralClient(
             CodeVerifier = codeVerifier,
             RedirectUri = oauth.Value.CallbackUrl!,
         };
-        await AddClientAuthAsync(request, cancellationToken);
+        if (await AddClientAuthAsync(request, cancellationToken) is { } notConfigured) return (null, notConfigured);
 
         TokenResponse response;
         try
@@ -141,27 +141,39 @@ public sealed class RingCentralClient(
         var request = new TokenRevocationRequest { Address = Endpoint(RingCentralEndpoints.Revoke), Token = token };
         try
         {
-            await AddClientAuthAsync(request, cancellationToken);
+            if (await AddClientAuthAsync(request, cancellationToken) is { } notConfigured) return notConfigured;
             using var response = await httpClients.CreateClient(RingCentralEndpoints.TokenClient).RevokeTokenAsync(request, cancellationToken);
             return response.IsError ? Classify(response) : null;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SecretUnavailableException)
+        catch (OperationCanceledException)
         {
-            return TimedOut; // the client secret could not be read: nothing sent, try again later like a timeout
+            return TimedOut;
         }
     }
 
     /// <summary>No answer within the client's timeout or the caller's budget.</summary>
     private static readonly RingCentralFailure TimedOut = new(RingCentralFailure.Unavailable, null, null);
 
-    private async Task AddClientAuthAsync(ProtocolRequest request, CancellationToken cancellationToken)
+    /// <summary>The client's id and secret, by HTTP Basic; a secret that cannot be read (Key Vault or settings) is a <see cref="RingCentralFailure.NotConfigured"/> failure: nothing may be sent.</summary>
+    private async Task<RingCentralFailure?> AddClientAuthAsync(ProtocolRequest request, CancellationToken cancellationToken)
     {
         request.ClientId = options.Value.ClientId!;
-        request.ClientSecret = (await secrets.GetAsync(AppSecret.RingCentralClientSecret, cancellationToken)).Require(AppSecret.RingCentralClientSecret);
+        try
+        {
+            request.ClientSecret = (await secrets.GetAsync(AppSecret.RingCentralClientSecret, cancellationToken)).Require(AppSecret.RingCentralClientSecret);
+        }
+        catch (SecretUnavailableException)
+        {
+            return SecretUnavailable; // Health names the secret and why; nothing of the failure goes further
+        }
+
         request.ClientCredentialStyle = ClientCredentialStyle.AuthorizationHeader;
         // base64(id:secret) without form-encoding first, as RingCentral documents and the edge function did.
         request.AuthorizationHeaderStyle = BasicAuthenticationHeaderStyle.Rfc2617;
+        return null;
     }
+
+    private static readonly RingCentralFailure SecretUnavailable = new(RingCentralFailure.NotConfigured, null, null);
 
     private string Endpoint(string path) => RingCentralEndpoints.Resolve(options.Value.ServerUrl, path).ToString();
 

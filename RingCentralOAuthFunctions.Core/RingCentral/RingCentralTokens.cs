@@ -14,6 +14,7 @@ public sealed record RingCentralFailure(string Reason, string? ErrorCode, int? H
     public const string RateLimited = "rate_limited";           // 429
     public const string Unavailable = "provider_unavailable";   // 5xx, timeout, network
     public const string BadResponse = "bad_response";           // not JSON, or no refresh_token
+    public const string NotConfigured = "not_configured";       // the client secret could not be read: nothing sent
 
     /// <summary>What an operator should check, by RingCentral error code. Never shown to the browser.</summary>
     public string OperatorHint => ErrorCode switch
@@ -27,6 +28,7 @@ public sealed record RingCentralFailure(string Reason, string? ErrorCode, int? H
             RateLimited => "RingCentral is rate limiting this app.",
             Unavailable => "RingCentral did not answer in time or answered 5xx.",
             BadResponse => "RingCentral's token response lacked a refresh token or was not JSON.",
+            NotConfigured => "The client secret could not be read (Key Vault or settings): see /api/health/details.",
             _ => "See RingCentral's error code.",
         },
     };

@@ -16,6 +16,7 @@ public sealed class ConnectFailureTests
     [InlineData(ConnectFailure.ExchangeRateLimited, "exchange_rate_limited", 503)]
     [InlineData(ConnectFailure.ExchangeUnavailable, "exchange_provider_unavailable", 503)]
     [InlineData(ConnectFailure.ExchangeBadResponse, "exchange_bad_response", 400)]
+    [InlineData(ConnectFailure.NotConfigured, "not_configured", 503)]
     [InlineData(ConnectFailure.StoreFailed, "store_failed", 503)]
     [InlineData(ConnectFailure.Superseded, "superseded", 400)]
     public void Each_failure_keeps_its_emitted_name_and_status(ConnectFailure failure, string name, int status)

@@ -62,6 +62,8 @@ public sealed class ClientSecretFaultTests
         scenario.AssertRowsAsBefore();
         scenario.AssertNoOrphanedTokens();
         AssertNothingLeaked(host, complete.Body.GetRawText());
+        Assert.Equal("not_configured", scenario.ConnectFailedLine()["Reason"]); // as the callback names a missing secret
+        Assert.Contains("/api/health/details", scenario.ConnectFailedLine()["OperatorHint"]);
 
         // The flow was claimed: its ticket stays spent once the vault is back (the user starts again).
         outage.Down = false;
