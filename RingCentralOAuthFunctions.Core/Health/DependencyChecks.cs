@@ -48,11 +48,6 @@ public sealed class DependencyChecks(
 {
     public const string HttpClientName = "Health.DependencyChecks";
     public const string SupabaseJwksCheck = "Supabase JWKS", PostgrestCheck = "Supabase PostgREST", RingCentralCheck = "RingCentral";
-    /// <summary>
-    /// When this <see cref="AppContext"/> switch is on (the test assembly turns it on), no check calls a host that is
-    /// not loopback: such a check is reported as not checked.
-    /// </summary>
-    public const string LoopbackOnlySwitch = "RingCentralOAuthFunctions.DependencyChecks.LoopbackOnly";
 
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
@@ -156,7 +151,6 @@ public sealed class DependencyChecks(
         const string setting = "Supabase:Url";
         if (problems.Contains(setting)) return new(SupabaseJwksCheck, DependencyState.NotChecked);
         var url = new Uri(supabase.Value.Url!.TrimEnd('/') + SupabaseJwks.Path);
-        if (!Allowed(url)) return new(SupabaseJwksCheck, DependencyState.NotChecked);
         try
         {
             using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, cancellationToken);
@@ -185,7 +179,6 @@ public sealed class DependencyChecks(
         var keySetting = AppSecret.SupabaseServiceRoleKey.DisplayName;
         if (problems.Contains("Supabase:Url") || problems.Contains(keySetting)) return new(PostgrestCheck, DependencyState.NotChecked);
         var url = new Uri($"{supabase.Value.Url!.TrimEnd('/')}/rest/v1/{PostgrestTokenStore.TokensTable}?select=user_id&limit=1");
-        if (!Allowed(url)) return new(PostgrestCheck, DependencyState.NotChecked);
         try
         {
             var key = (await secrets.GetAsync(AppSecret.SupabaseServiceRoleKey, cancellationToken)).Require(AppSecret.SupabaseServiceRoleKey);
@@ -251,7 +244,6 @@ public sealed class DependencyChecks(
         const string setting = "RingCentral:ServerUrl";
         if (problems.Contains(setting)) return new(RingCentralCheck, DependencyState.NotChecked);
         var url = RingCentralEndpoints.Resolve(ringCentral.Value.ServerUrl, "/restapi/v1.0");
-        if (!Allowed(url)) return new(RingCentralCheck, DependencyState.NotChecked);
         try
         {
             using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, cancellationToken);
@@ -307,9 +299,6 @@ public sealed class DependencyChecks(
             return false;
         }
     }
-
-    private static bool Allowed(Uri url) =>
-        url.IsLoopback || !(AppContext.TryGetSwitch(LoopbackOnlySwitch, out var loopbackOnly) && loopbackOnly);
 
     private static DependencyResult Failing(string name, string setting, string problem) => new(name, DependencyState.Failing, setting, problem);
 }

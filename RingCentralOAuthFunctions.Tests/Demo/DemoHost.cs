@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using RingCentralOAuthFunctions.LocalHost.Demo;
+using RingCentralOAuthFunctions.Tests.Framework;
 
 namespace RingCentralOAuthFunctions.Tests.Demo;
 
@@ -9,7 +10,11 @@ namespace RingCentralOAuthFunctions.Tests.Demo;
 internal static class DemoHost
 {
     public static Task<DemoApp> StartAsync() =>
-        DemoApp.StartAsync(["--urls", $"http://127.0.0.1:{FreePort()}"], builder => builder.Logging.ClearProviders(),
+        DemoApp.StartAsync(["--urls", $"http://127.0.0.1:{FreePort()}"], builder =>
+            {
+                builder.Logging.ClearProviders();
+                builder.Services.AddLoopbackOnlyHttp();
+            },
             // A developer's own local.settings.json must not decide whether these tests run.
             checkLocalSettingsFile: false);
 

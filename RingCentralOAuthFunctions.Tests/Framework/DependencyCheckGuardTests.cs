@@ -1,46 +1,37 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
-using RingCentralOAuthFunctions.Configuration;
 using RingCentralOAuthFunctions.Health;
-using RingCentralOAuthFunctions.Secrets;
-using RingCentralOAuthFunctions.Tests.Health;
+using RingCentralOAuthFunctions.RingCentral;
 
 namespace RingCentralOAuthFunctions.Tests.Framework;
 
-/// <summary>The tests' guard: with real (non-loopback) upstream settings, the background checks call nobody.</summary>
+/// <summary>The tests' guard (<see cref="LoopbackOnlyHttp"/>): with real (non-loopback) upstream settings, the background checks call nobody.</summary>
 public sealed class DependencyCheckGuardTests
 {
     [Fact]
     public async Task In_tests_no_dependency_check_calls_a_host_that_is_not_loopback()
     {
-        Assert.True(AppContext.TryGetSwitch(DependencyChecks.LoopbackOnlySwitch, out var on) && on);
-        var values = new Dictionary<string, string?>
+        var handler = new RecordingHandler();
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
         {
             ["RingCentral:ServerUrl"] = "https://platform.ringcentral.com",
-            ["RingCentral:ClientId"] = "id",
-            ["RingCentral:ClientSecret"] = "secret",
             ["Supabase:Url"] = "https://abcdefgh.supabase.co",
-            ["Supabase:ServiceRoleKey"] = "sb_secret_x",
-            ["OAuth:CallbackUrl"] = "https://fn.example.net/api/ringcentral/callback",
-            ["OAuth:StateKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-        };
-        var handler = new RecordingHandler();
-        var services = new ServiceCollection();
-        services.AddHttpClient(DependencyChecks.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler);
-        using var provider = services.BuildServiceProvider();
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        }, configure: b =>
+        {
+            // Where a check would go if the guard let it: counted, never sent.
+            b.Services.AddHttpClient(DependencyChecks.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler);
+            b.Services.AddHttpClient(RingCentralEndpoints.TokenClient).ConfigurePrimaryHttpMessageHandler(() => handler);
+        });
 
-        var checks = new DependencyChecks(SettingsCheckTests.Check(values), provider.GetRequiredService<IHttpClientFactory>(),
-            Options.Create(new SupabaseOptions { Url = values["Supabase:Url"] }),
-            Options.Create(new RingCentralOptions { ServerUrl = values["RingCentral:ServerUrl"]! }),
-            new ConfigurationSecretSource(configuration), new FakeTimeProvider(), Options.Create(new DependencyCheckOptions()), NullLogger<DependencyChecks>.Instance);
-        var report = await checks.RunOnceAsync(default);
+        var report = await host.App.Services.GetRequiredService<DependencyChecks>().RunOnceAsync(default);
 
         Assert.Equal(3, report.Results.Count);
-        Assert.All(report.Results, r => Assert.Equal(DependencyState.NotChecked, r.State));
+        Assert.All(report.Results, r => Assert.NotEqual(DependencyState.Ok, r.State));
+        Assert.Equal(0, handler.Calls);
+
+        // Every client of the factory, not only the checks': Azure's instance-metadata address included.
+        var client = host.App.Services.GetRequiredService<IHttpClientFactory>().CreateClient(RingCentralEndpoints.TokenClient);
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://169.254.169.254/metadata/identity/oauth2/token"));
+        Assert.StartsWith(LoopbackOnlyHttp.Refusal, refused.Message);
         Assert.Equal(0, handler.Calls);
     }
 

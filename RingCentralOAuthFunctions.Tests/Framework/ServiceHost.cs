@@ -89,6 +89,7 @@ public sealed class ServiceHost : IServiceUnderTest
             builder.Logging.ClearProviders();
             builder.Logging.AddFakeLogging(o => o.CollectRecordsForDisabledLogLevels = false);
             builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Services.AddLoopbackOnlyHttp();
             configure?.Invoke(builder);
         }, useLocalSettingsFile: false);
         await app.StartAsync();
