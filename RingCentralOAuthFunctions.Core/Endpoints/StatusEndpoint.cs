@@ -129,7 +129,7 @@ public sealed class StatusEndpoint(
         bool inserted;
         try
         {
-            inserted = await connections.InsertTokenRowAsync(user.Id, extension.Email, TokenRow.SharedJwtPrefix + credential.Jwt,
+            inserted = await connections.InsertSharedJwtRowAsync(user.Id, extension.Email, credential.Jwt,
                 extension.Token.AccessToken, extension.Token.ExpiresAt, cancellationToken);
         }
         catch (TokenStoreException ex) when (!ex.NotConfigured)

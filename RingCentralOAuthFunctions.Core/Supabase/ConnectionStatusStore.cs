@@ -30,8 +30,12 @@ public interface IConnectionStatusStore
     /// </summary>
     Task<bool> WriteStatusAsync(Guid userId, ConnectionSnapshot? asRead, ConnectionStatusWrite write, CancellationToken cancellationToken);
 
-    /// <summary>Inserts a token row without a code verifier; false when the user already has one (nothing changed).</summary>
-    Task<bool> InsertTokenRowAsync(Guid userId, string rcEmail, string refreshToken, string accessToken, DateTimeOffset accessTokenExpiresAt,
+    /// <summary>
+    /// Inserts a token row that holds the ERP's shared JWT credential (its <c>refresh_token</c> is
+    /// <see cref="PostgrestConnectionStatusStore.SharedJwtPrefix"/> and the JWT, as the other ERP functions and the migration's
+    /// functions recognise it: never revoked), without a code verifier; false when the user already has a row (nothing changed).
+    /// </summary>
+    Task<bool> InsertSharedJwtRowAsync(Guid userId, string rcEmail, string jwt, string accessToken, DateTimeOffset accessTokenExpiresAt,
         CancellationToken cancellationToken);
 }
 
@@ -88,14 +92,17 @@ public sealed class PostgrestConnectionStatusStore(PostgrestClient postgrest) : 
         return (await ReadArrayAsync(response, "update", ConnectionsTable, cancellationToken)).Count > 0;
     }
 
-    public async Task<bool> InsertTokenRowAsync(Guid userId, string rcEmail, string refreshToken, string accessToken, DateTimeOffset accessTokenExpiresAt,
+    /// <summary>A <c>refresh_token</c> starting with this holds the ERP's shared JWT credential, not a user's token.</summary>
+    public const string SharedJwtPrefix = "jwt:";
+
+    public async Task<bool> InsertSharedJwtRowAsync(Guid userId, string rcEmail, string jwt, string accessToken, DateTimeOffset accessTokenExpiresAt,
         CancellationToken cancellationToken)
     {
         using var response = await postgrest.SendAsync("insert", TokensTable, HttpMethod.Post, "", new JsonObject
         {
             ["user_id"] = userId,
             ["rc_email"] = rcEmail,
-            ["refresh_token"] = refreshToken,
+            ["refresh_token"] = SharedJwtPrefix + jwt,
             ["access_token"] = accessToken,
             ["token_expires_at"] = accessTokenExpiresAt,
         }, "return=minimal", cancellationToken, conflictIsAnAnswer: true);

@@ -18,26 +18,10 @@ public sealed class PostgrestTokenStore(PostgrestClient postgrest, ILogger<Postg
     public const string TokensTable = "user_ringcentral_tokens";
     public const string ConnectionsTable = "integration_connections";
 
-    public async Task<TokenRow?> GetTokensAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        var row = await SelectOneAsync(TokensTable, $"user_id=eq.{userId}",
-            "rc_email,refresh_token,access_token,token_expires_at,code_verifier,updated_at", cancellationToken);
-        return row is null ? null : new TokenRow(userId, Str(row, "rc_email") ?? "", Str(row, "refresh_token") ?? "",
-            Str(row, "access_token"), Time(row, "token_expires_at"), Str(row, "code_verifier"), Str(row, "updated_at"));
-    }
-
     public async Task<TokenRowSummary?> GetTokenSummaryAsync(Guid userId, CancellationToken cancellationToken)
     {
         var row = await SelectOneAsync(TokensTable, $"user_id=eq.{userId}", "rc_email,updated_at", cancellationToken);
         return row is null ? null : new TokenRowSummary(Str(row, "rc_email") ?? "", Time(row, "updated_at"));
-    }
-
-    public async Task<ConnectionRow?> GetConnectionAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        var row = await SelectOneAsync(ConnectionsTable, ConnectionFilter(userId),
-            "status,last_checked_at,last_sync_at,error_message,config", cancellationToken);
-        return row is null ? null : new ConnectionRow(userId, Str(row, "status") ?? "", Time(row, "last_checked_at"),
-            Time(row, "last_sync_at"), Str(row, "error_message"), row["config"] as JsonObject);
     }
 
     public const string ClaimFunction = "ringcentral_oauth_claim", RefuseFunction = "ringcentral_oauth_refuse", FailFunction = "ringcentral_oauth_fail",
@@ -135,12 +119,6 @@ public sealed class PostgrestTokenStore(PostgrestClient postgrest, ILogger<Postg
                 .Select(o => new OwedRevocation(o["id"]!.GetValue<long>(), Str(o, "token")!))
                 .ToList()
             : [];
-
-    public async Task MarkConnectionCheckedAsync(Guid userId, DateTimeOffset checkedAt, CancellationToken cancellationToken)
-    {
-        using var response = await postgrest.SendAsync("update", ConnectionsTable, HttpMethod.Patch, ConnectionFilter(userId),
-            new JsonObject { ["last_checked_at"] = checkedAt }, "return=minimal", cancellationToken);
-    }
 
     private async Task<JsonObject?> SelectOneAsync(string table, string filter, string columns, CancellationToken cancellationToken)
     {

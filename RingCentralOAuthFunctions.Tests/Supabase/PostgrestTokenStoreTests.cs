@@ -101,7 +101,7 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
         await using var services = Build(_supabase.Url, FakeSupabase.NewSecretKey);
         var userId = Guid.NewGuid();
 
-        Assert.Null(await services.GetRequiredService<ITokenStore>().GetTokensAsync(userId, default));
+        Assert.Null(await services.GetRequiredService<ITokenStore>().GetTokenSummaryAsync(userId, default));
 
         var request = OnlyRequest("GET", "/rest/v1/user_ringcentral_tokens");
         Assert.Equal(FakeSupabase.NewSecretKey, request.Header("apikey"));
@@ -129,17 +129,19 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Marking_a_connection_checked_patches_only_that_row_with_return_minimal()
+    public async Task Reading_a_token_summary_selects_the_label_and_version_only_never_a_token()
     {
         var userId = Guid.NewGuid();
-        var at = new DateTimeOffset(2026, 12, 5, 22, 0, 0, TimeSpan.Zero);
-        await Tokens.MarkConnectionCheckedAsync(userId, at, default);
+        await SaveAsync(await ClaimAsync(userId), Secret, "label@example.com");
 
-        var request = OnlyRequest("PATCH", "/rest/v1/integration_connections");
-        Assert.Equal("return=minimal", request.Header("Prefer"));
+        var summary = await Tokens.GetTokenSummaryAsync(userId, default);
+
+        Assert.Equal("label@example.com", summary!.RcEmail);
+        Assert.NotNull(summary.UpdatedAt);
+        var request = OnlyRequest("GET", "/rest/v1/user_ringcentral_tokens");
+        Assert.Contains("select=rc_email,updated_at&", request.Query);
         Assert.Contains($"user_id=eq.{userId}", request.Query);
-        Assert.Contains("integration_id=eq.ringcentral", request.Query);
-        Assert.Equal(at, DateTimeOffset.Parse((string)Body(request)["last_checked_at"]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.DoesNotContain("token", request.Query.Replace("user_ringcentral_tokens", ""));
     }
 
     [Fact]
@@ -194,9 +196,8 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
         Assert.Equal(SaveResult.Connected, second.Result);
         Assert.Equal("rt-first", Assert.Single(second.Revoke).RefreshToken);
 
-        var row = await Tokens.GetTokensAsync(userId, default);
-        Assert.Equal("rt-second", row!.RefreshToken);
-        Assert.Equal("connected", (await Tokens.GetConnectionAsync(userId, default))!.Status);
+        Assert.Equal("rt-second", (string?)_supabase.Row(FakeSupabase.TokensTable, userId)!["refresh_token"]);
+        Assert.Equal("connected", (string?)_supabase.Row(FakeSupabase.ConnectionsTable, userId)!["status"]);
     }
 
     [Fact]
@@ -218,7 +219,7 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
         var outcome = await SaveAsync(older, "rt-older");
         Assert.Equal(SaveResult.Superseded, outcome.Result);
         Assert.Equal("rt-older", Assert.Single(outcome.Revoke).RefreshToken);
-        Assert.Equal("rt-newer", (await Tokens.GetTokensAsync(userId, default))!.RefreshToken);
+        Assert.Equal("rt-newer", (string?)_supabase.Row(FakeSupabase.TokensTable, userId)!["refresh_token"]);
     }
 
     [Fact]
@@ -230,7 +231,8 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
         var first = await Flows.DisconnectAsync(userId, default);
         Assert.True(first.HadConnection);
         Assert.Equal("rt-kept", Assert.Single(first.Revoke).RefreshToken);
-        Assert.Null(await Tokens.GetTokensAsync(userId, default));
+        Assert.Null(_supabase.Row(FakeSupabase.TokensTable, userId));
+        Assert.Null(_supabase.Row(FakeSupabase.ConnectionsTable, userId));
 
         var second = await Flows.DisconnectAsync(userId, default);
         Assert.False(second.HadConnection);
@@ -354,12 +356,12 @@ public sealed class PostgrestTokenStoreTests : IAsyncLifetime
         await using var services = Build($"http://127.0.0.1:{closedPort}", FakeSupabase.LegacyServiceRoleKey);
 
         var ex = await Assert.ThrowsAsync<TokenStoreException>(() =>
-            services.GetRequiredService<ITokenStore>().GetConnectionAsync(Guid.NewGuid(), default));
+            services.GetRequiredService<ITokenStore>().GetTokenSummaryAsync(Guid.NewGuid(), default));
 
         Assert.Null(ex.HttpStatus);
         Assert.Null(ex.PostgrestCode);
         Assert.Equal("select", ex.Operation);
-        Assert.Equal(PostgrestTokenStore.ConnectionsTable, ex.Table);
+        Assert.Equal(PostgrestTokenStore.TokensTable, ex.Table);
         var failures = services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Name == "StoreRequestFailed").ToList();
         Assert.Contains("no-response", Assert.Single(failures).Message);
     }
