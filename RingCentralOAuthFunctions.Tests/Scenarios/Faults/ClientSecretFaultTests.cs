@@ -26,6 +26,18 @@ public sealed class ClientSecretFaultTests
                 : inner.GetAsync(secret, cancellationToken);
     }
 
+    /// <summary>A user connected once, on a host whose secrets come through an outage switch (off until a test turns it on).</summary>
+    private static async Task<(ReconnectScenario Scenario, ClientSecretOutage Outage)> ConnectedWithOutageAsync()
+    {
+        ClientSecretOutage? outage = null;
+        var scenario = await ReconnectScenario.StartAsync(configure: b =>
+        {
+            outage = new ClientSecretOutage(new ConfigurationSecretSource(b.Configuration));
+            b.Services.AddSingleton<ISecretSource>(outage);
+        });
+        return (scenario, outage!);
+    }
+
     private static void AssertNothingLeaked(ServiceHost host, string answer)
     {
         var logs = host.AllLogText();
@@ -41,19 +53,15 @@ public sealed class ClientSecretFaultTests
     [Fact]
     public async Task A_client_secret_the_vault_cannot_give_at_the_exchange_answers_503_not_available_sends_nothing_and_keeps_the_rows()
     {
-        ClientSecretOutage? outage = null;
-        await using var scenario = await ReconnectScenario.StartAsync(configure: b =>
-        {
-            outage = new ClientSecretOutage(new ConfigurationSecretSource(b.Configuration));
-            b.Services.AddSingleton<ISecretSource>(outage);
-        });
+        var (scenario, outage) = await ConnectedWithOutageAsync();
+        await using var _ = scenario;
         var host = scenario.Host;
         var callbackUrl = await host.AuthorizeAsync(await host.GetAuthUrlAsync(scenario.User, ReconnectScenario.SecondEmail));
         var callback = await host.CallbackAsync(callbackUrl);
         Assert.Equal("success", callback.Status);
         var tokenRequestsBefore = host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count();
 
-        outage!.Down = true;
+        outage.Down = true;
         var complete = await host.CompleteAsync(scenario.User, callback.Ticket, ReconnectScenario.SecondEmail);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, complete.StatusCode);
@@ -75,15 +83,11 @@ public sealed class ClientSecretFaultTests
     [Fact]
     public async Task A_client_secret_the_vault_cannot_give_at_disconnect_still_disconnects_and_the_revocation_stays_owed()
     {
-        ClientSecretOutage? outage = null;
-        await using var scenario = await ReconnectScenario.StartAsync(configure: b =>
-        {
-            outage = new ClientSecretOutage(new ConfigurationSecretSource(b.Configuration));
-            b.Services.AddSingleton<ISecretSource>(outage);
-        });
+        var (scenario, outage) = await ConnectedWithOutageAsync();
+        await using var _ = scenario;
         var host = scenario.Host;
 
-        outage!.Down = true;
+        outage.Down = true;
         using var response = await host.Client.SendAsync(host.Authorized(HttpMethod.Post, "/api/ringcentral/disconnect", host.Supabase.MintAccessToken(scenario.User)));
         var answer = await response.Content.ReadAsStringAsync();
 
