@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Playwright;
 
@@ -36,12 +37,36 @@ public sealed class BrowserFixture : IAsyncLifetime
     public const int WaitTimeoutMs = 30_000;
 
     /// <summary>
-    /// Every <c>WaitForURLAsync</c> ends when the URL is committed; the <c>Expect</c> that follows waits for the page's
-    /// content. Playwright's default also waits for the load event, and its .NET client checks "already loaded" and then
-    /// subscribes to the event: on busy cores the event can fall between the two, and the wait ran out its 30 s on an
-    /// authorize page that had loaded (CI, 2026-12-05).
+    /// Waits until <paramref name="page"/> is, or has been since <see cref="FollowNavigations"/> began, at a URL that
+    /// <paramref name="matches"/>; the <c>Expect</c> that follows waits for the page's content. By polling, not by
+    /// Playwright's <c>WaitForURLAsync</c>: its .NET client reads the URL and then subscribes to the navigation (or load)
+    /// event, and on busy cores the event can fall between the two, so the wait ran out its 30 s on a page that had
+    /// long arrived (CI, 2026-12-05 and 12-06).
     /// </summary>
-    public static PageWaitForURLOptions UntilCommitted => new() { WaitUntil = WaitUntilState.Commit, Timeout = WaitTimeoutMs };
+    public static async Task WaitForUrlAsync(IPage page, Func<string, bool> matches, ConcurrentQueue<string>? followed = null)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!matches(page.Url) && !(followed?.Any(matches) ?? false))
+        {
+            if (waited.ElapsedMilliseconds > WaitTimeoutMs)
+                throw new TimeoutException($"The page did not reach the expected URL within {WaitTimeoutMs} ms (it is at {new Uri(page.Url).GetLeftPart(UriPartial.Path)}).");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Every URL <paramref name="page"/>'s main frame commits from now on: for a page that moves on by itself (the ERP callback page) before a wait could see it.</summary>
+    public static ConcurrentQueue<string> FollowNavigations(IPage page)
+    {
+        var urls = new ConcurrentQueue<string>();
+        page.FrameNavigated += (_, frame) =>
+        {
+            if (frame.ParentFrame is null) urls.Enqueue(frame.Url);
+        };
+        return urls;
+    }
+
+    public static Func<string, bool> StartsWith(string prefix) => url => url.StartsWith(prefix, StringComparison.Ordinal);
+    public static Func<string, bool> Is(string expected) => url => url == expected;
 
     public async Task InitializeAsync()
     {

@@ -139,7 +139,7 @@ public sealed class ErpSwitchOverTests(BrowserFixture browser, ITestOutputHelper
         await page.Locator("#connect-tab").ClickAsync();
 
         // RingCentral, the Callback, the ERP callback page (resumeAfterRedirect: Complete), then /integrations.
-        await page.WaitForURLAsync(erp.Url + "/integrations", BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(page, BrowserFixture.Is(erp.Url + "/integrations"));
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {Email}");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("erp-same-tab-connected") });
@@ -180,10 +180,10 @@ public sealed class ErpSwitchOverTests(BrowserFixture browser, ITestOutputHelper
         var tab = await context.NewPageAsync();
 
         await tab.GotoAsync(link);
-        await tab.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(tab, BrowserFixture.StartsWith(erp.CallbackUrl + "?status=success"));
         await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-resumed", "null");
         Assert.StartsWith("#ticket=", await tab.EvaluateAsync<string>("() => location.hash")); // untouched: not this tab's connect
-        await tab.WaitForURLAsync(erp.Url + "/integrations", BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(tab, BrowserFixture.Is(erp.Url + "/integrations"));
         await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(tab.Locator("#status")).ToHaveTextAsync("Not connected");
 

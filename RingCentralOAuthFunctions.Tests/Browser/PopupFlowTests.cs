@@ -32,7 +32,7 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
 
         var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
         var popupClosed = ClosedAsync(popup);
-        await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(popup, BrowserFixture.StartsWith(erp.CallbackUrl + "?"));
         await Expect(popup.Locator("#message")).ToHaveTextAsync("Connected!"); // the ERP page, unchanged: no email on the URL any more
         Assert.Matches(@"^#ticket=[A-Za-z0-9_-]+$", await popup.EvaluateAsync<string>("() => location.hash"));
         await popup.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("popup-success") });
@@ -89,7 +89,7 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
 
         var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
         var popupClosed = ClosedAsync(popup);
-        await popup.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(popup, BrowserFixture.StartsWith(erp.CallbackUrl + "?status=success"));
         await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
         await popupClosed.WaitAsync(TimeSpan.FromSeconds(5));
         await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {Email}");
@@ -133,7 +133,7 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         host.RingCentral.AuthorizeError = null;
         host.RingCentral.InteractiveConsent = true;
         popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
-        await popup.WaitForURLAsync(url => url.StartsWith(host.RingCentral.Url + "/restapi/oauth/authorize?", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(popup, BrowserFixture.StartsWith(host.RingCentral.Url + "/restapi/oauth/authorize?"));
         await popup.CloseAsync();
         await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "closed");
         await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
@@ -195,12 +195,12 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         var tab = await context.NewPageAsync();
 
         await tab.GotoAsync(link);
-        await tab.WaitForURLAsync(url => url.StartsWith(erp.CallbackUrl + "?status=success", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(tab, BrowserFixture.StartsWith(erp.CallbackUrl + "?status=success"));
         Assert.StartsWith("#ticket=", await tab.EvaluateAsync<string>("() => location.hash"));
         Assert.True(await tab.EvaluateAsync<bool>("() => window.opener === null"));
 
         // As the ERP's page: no opener, so after 2 s it goes to /integrations, and the ticket is gone with the fragment.
-        await tab.WaitForURLAsync(erp.Url + "/integrations", BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(tab, BrowserFixture.Is(erp.Url + "/integrations"));
         await Expect(tab.Locator("body")).ToHaveAttributeAsync("data-ready", "true"); // the Integrations page has loaded
         Assert.Equal("", await tab.EvaluateAsync<string>("() => location.hash"));
 

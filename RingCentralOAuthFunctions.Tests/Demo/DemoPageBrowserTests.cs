@@ -32,7 +32,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
 
         // The popup: the RingCentral stand-in's sign-in and consent page, then the Callback and the ERP callback page.
         var popup = await page.RunAndWaitForPopupAsync(() => page.Locator("#connect").ClickAsync());
-        await popup.WaitForURLAsync(url => url.StartsWith(demo.RingCentral.Url + "/restapi/oauth/authorize?", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(popup, BrowserFixture.StartsWith(demo.RingCentral.Url + "/restapi/oauth/authorize?"));
         await Expect(popup.Locator(".demo")).ToContainTextAsync("DEMO");
         await popup.Locator($"input[name=account][value='{DemoUsers.Hank.Email}']").CheckAsync();
         await popup.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("demo-consent") });
@@ -119,11 +119,12 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         // Same tab: the consent page in this tab, then the ERP callback page finishes it (resumeAfterRedirect) and
         // goes back to the Integrations page, which shows how it ended.
         await page.Locator("#connect-tab").ClickAsync();
-        await page.WaitForURLAsync(url => url.StartsWith(demo.RingCentral.Url + "/restapi/oauth/authorize?", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(page, BrowserFixture.StartsWith(demo.RingCentral.Url + "/restapi/oauth/authorize?"));
         await page.Locator($"input[name=account][value='{DemoUsers.Hank.Email}']").CheckAsync();
+        var followed = BrowserFixture.FollowNavigations(page); // the callback page moves on by itself
         await page.Locator("#allow").ClickAsync();
-        await page.WaitForURLAsync(url => url.StartsWith(demo.BaseUrl + "/integrations/callback?status=success", StringComparison.Ordinal), BrowserFixture.UntilCommitted);
-        await page.WaitForURLAsync(demo.BaseUrl + "/integrations", BrowserFixture.UntilCommitted);
+        await BrowserFixture.WaitForUrlAsync(page, BrowserFixture.StartsWith(demo.BaseUrl + "/integrations/callback?status=success"), followed);
+        await BrowserFixture.WaitForUrlAsync(page, BrowserFixture.Is(demo.BaseUrl + "/integrations"));
         await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
         await Expect(page.Locator("#result")).ToHaveAttributeAsync("data-outcome", "success");
         await Expect(page.Locator("#status")).ToHaveTextAsync($"Connected as {DemoUsers.Hank.Email}");
