@@ -53,6 +53,9 @@ public sealed class ConnectFlow(IRingCentralClient ringCentral, IFlowStore store
         using var budget = new CancellationTokenSource(FlowBudget);
         var claimId = Guid.NewGuid();
 
+        // A client secret the vault cannot give now fails before the claim: the same ticket works once it is back.
+        if (await ringCentral.CheckClientSecretAsync(budget.Token) is { } unreadable)
+            return Fail(userId, ConnectFailures.OfExchange(unreadable), unreadable);
         if (await ClaimAsync(flowMarker, userId, claimId, budget.Token) is { } answered) return answered;
 
         var (tokens, failed) = await ExchangeAsync(code, codeVerifier, userId, budget.Token);

@@ -158,15 +158,9 @@ public sealed class RingCentralClient(
     private async Task<RingCentralFailure?> AddClientAuthAsync(ProtocolRequest request, CancellationToken cancellationToken)
     {
         request.ClientId = options.Value.ClientId!;
-        try
-        {
-            request.ClientSecret = (await secrets.GetAsync(AppSecret.RingCentralClientSecret, cancellationToken)).Require(AppSecret.RingCentralClientSecret);
-        }
-        catch (SecretUnavailableException)
-        {
-            return SecretUnavailable; // Health names the secret and why; nothing of the failure goes further
-        }
-
+        var (secret, failure) = await ReadClientSecretAsync(cancellationToken);
+        if (secret is null) return failure;
+        request.ClientSecret = secret;
         request.ClientCredentialStyle = ClientCredentialStyle.AuthorizationHeader;
         // base64(id:secret) without form-encoding first, as RingCentral documents and the edge function did.
         request.AuthorizationHeaderStyle = BasicAuthenticationHeaderStyle.Rfc2617;
@@ -174,6 +168,21 @@ public sealed class RingCentralClient(
     }
 
     private static readonly RingCentralFailure SecretUnavailable = new(RingCentralFailure.NotConfigured, null, null);
+
+    public async ValueTask<RingCentralFailure?> CheckClientSecretAsync(CancellationToken cancellationToken) =>
+        (await ReadClientSecretAsync(cancellationToken)).Failure;
+
+    private async ValueTask<(string? Secret, RingCentralFailure? Failure)> ReadClientSecretAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ((await secrets.GetAsync(AppSecret.RingCentralClientSecret, cancellationToken)).Require(AppSecret.RingCentralClientSecret), null);
+        }
+        catch (SecretUnavailableException)
+        {
+            return (null, SecretUnavailable); // Health names the secret and why; nothing of the failure goes further
+        }
+    }
 
     private string Endpoint(string path) => RingCentralEndpoints.Resolve(options.Value.ServerUrl, path).ToString();
 

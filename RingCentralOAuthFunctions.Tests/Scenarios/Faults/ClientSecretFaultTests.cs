@@ -51,7 +51,7 @@ public sealed class ClientSecretFaultTests
     }
 
     [Fact]
-    public async Task A_client_secret_the_vault_cannot_give_at_the_exchange_answers_503_not_available_sends_nothing_and_keeps_the_rows()
+    public async Task A_client_secret_the_vault_cannot_give_at_the_exchange_answers_503_not_available_sends_nothing_keeps_the_rows_and_the_ticket()
     {
         var (scenario, outage) = await ConnectedWithOutageAsync();
         await using var _ = scenario;
@@ -60,6 +60,7 @@ public sealed class ClientSecretFaultTests
         var callback = await host.CallbackAsync(callbackUrl);
         Assert.Equal("success", callback.Status);
         var tokenRequestsBefore = host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count();
+        var claimsBefore = host.Supabase.RequestsTo("POST", "/rest/v1/rpc/ringcentral_oauth_claim").Count();
 
         outage.Down = true;
         var complete = await host.CompleteAsync(scenario.User, callback.Ticket, ReconnectScenario.SecondEmail);
@@ -73,11 +74,13 @@ public sealed class ClientSecretFaultTests
         Assert.Equal("not_configured", scenario.ConnectFailedLine()["Reason"]); // as the callback names a missing secret
         Assert.Contains("/api/health/details", scenario.ConnectFailedLine()["OperatorHint"]);
 
-        // The flow was claimed: its ticket stays spent once the vault is back (the user starts again).
+        // Checked before the flow is claimed: the same ticket finishes the connection once the vault is back.
+        Assert.Equal(claimsBefore, host.Supabase.RequestsTo("POST", "/rest/v1/rpc/ringcentral_oauth_claim").Count());
         outage.Down = false;
-        var replay = await host.CompleteAsync(scenario.User, callback.Ticket, ReconnectScenario.SecondEmail);
-        Assert.Equal(HttpStatusCode.Conflict, replay.StatusCode);
-        scenario.AssertRowsAsBefore();
+        var retried = await host.CompleteAsync(scenario.User, callback.Ticket, ReconnectScenario.SecondEmail);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(tokenRequestsBefore + 1, host.RingCentral.RequestsTo("POST", "/restapi/oauth/token").Count());
+        Assert.Equal(host.RingCentral.Issued.Last().RefreshToken, (string?)host.Supabase.Row(Fakes.FakeSupabase.TokensTable, scenario.User)!["refresh_token"]);
     }
 
     [Fact]

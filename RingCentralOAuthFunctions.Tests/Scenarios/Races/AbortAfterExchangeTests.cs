@@ -111,6 +111,8 @@ public sealed class AbortAfterExchangeTests
 
         private sealed class Client(IRingCentralClient inner, LabelGate gate) : IRingCentralClient
         {
+            public ValueTask<RingCentralFailure?> CheckClientSecretAsync(CancellationToken cancellationToken) => inner.CheckClientSecretAsync(cancellationToken);
+
             public Task<(RingCentralTokens? Tokens, RingCentralFailure? Failure)> ExchangeCodeAsync(string code, string codeVerifier, CancellationToken cancellationToken) =>
                 inner.ExchangeCodeAsync(code, codeVerifier, cancellationToken);
 
