@@ -7,6 +7,3 @@ public static class ConnectionRow
     public const string Connected = "connected";
     public const string Error = "error";
 }
-
-/// <summary>What Status needs of the token row: no tokens.</summary>
-public sealed record TokenRowSummary(string RcEmail, DateTimeOffset? UpdatedAt);
