@@ -89,6 +89,15 @@ internal sealed class StandInErp : IAsyncDisposable
     /// The Integrations card. <c>window.__session</c> stands in for supabase-js's stored session (the test injects a
     /// token minted by the fake Supabase); the rest is the documented use of the module.
     /// </summary>
+    /// <summary>How both pages make the module's client, as the ERP's code does: the base URL from the env, the session's token.</summary>
+    private const string CreateClient = """
+        const ringCentral = createRingCentralOAuth({
+                      baseUrl: window.__env.VITE_RINGCENTRAL_OAUTH_BASE_URL,
+                      getAccessToken: async () => window.__session?.access_token,
+                      window,
+                    });
+        """;
+
     private static readonly string IndexPage = $$"""
         <!doctype html>
         <html lang="en">
@@ -114,11 +123,7 @@ internal sealed class StandInErp : IAsyncDisposable
           <script type="module">
             import { createRingCentralOAuth, RingCentralOAuthError } from "/ringcentralOAuth.js";
 
-            const ringCentral = createRingCentralOAuth({
-              baseUrl: window.__env.VITE_RINGCENTRAL_OAUTH_BASE_URL,
-              getAccessToken: async () => window.__session?.access_token,
-              window,
-            });
+            {{CreateClient}}
             // As the top of the ERP's main.tsx: on every page load (here: nothing to resume, it resolves null).
             const resumed = ringCentral.resumeAfterRedirect();
             const status = document.getElementById("status");
@@ -217,11 +222,7 @@ internal sealed class StandInErp : IAsyncDisposable
           <script type="module">
             import { createRingCentralOAuth } from "/ringcentralOAuth.js";
 
-            const ringCentral = createRingCentralOAuth({
-              baseUrl: window.__env.VITE_RINGCENTRAL_OAUTH_BASE_URL,
-              getAccessToken: async () => window.__session?.access_token,
-              window,
-            });
+            {{CreateClient}}
             const resumed = ringCentral.resumeAfterRedirect();
             resumed.then(
               (outcome) => { document.body.dataset.resumed = String(outcome); },

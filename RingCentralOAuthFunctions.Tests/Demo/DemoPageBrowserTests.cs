@@ -19,11 +19,8 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
     public async Task A_person_connects_through_the_consent_page_and_sees_status_and_rows()
     {
         await using var demo = await DemoHost.StartAsync();
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(demo.BaseUrl + "/");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await using var context = await NewDesktopContextAsync();
+        var page = await OpenDemoPageAsync(context, demo);
         await Expect(page.Locator(".demo-banner")).ToContainTextAsync("DEMO");
 
         await page.Locator("#sign-in-hank").ClickAsync();
@@ -64,11 +61,8 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         {
             ["user_id"] = DemoUsers.Hank.Id.ToString(), ["rc_email"] = DemoUsers.Hank.Email, ["refresh_token"] = hanksRefreshToken,
         });
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(demo.BaseUrl + "/");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await using var context = await NewDesktopContextAsync();
+        var page = await OpenDemoPageAsync(context, demo);
         await page.Locator("#sign-in-ivy").ClickAsync();
         await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
 
@@ -107,9 +101,7 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         {
             if (response.Status >= 400 && response.Url.StartsWith(demo.BaseUrl, StringComparison.Ordinal)) failed.Enqueue($"{response.Status} {response.Url}");
         };
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(demo.BaseUrl + "/");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        var page = await OpenDemoPageAsync(context, demo);
         await page.Locator("#sign-in-hank").ClickAsync();
         await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
         await Expect(page.Locator("#disconnect")).ToBeHiddenAsync();
@@ -150,11 +142,8 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
     public async Task Deny_in_the_popup_shows_the_reason_at_once_and_closes_the_popup()
     {
         await using var demo = await DemoHost.StartAsync();
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(demo.BaseUrl + "/");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        await using var context = await NewDesktopContextAsync();
+        var page = await OpenDemoPageAsync(context, demo);
         await page.Locator("#sign-in-ivy").ClickAsync();
         await Expect(page.Locator("#status")).ToHaveTextAsync("Not connected");
 
@@ -173,6 +162,22 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
     }
 
     /// <summary>Nothing wider than the screen: the page does not scroll sideways.</summary>
+    private async Task<IBrowserContext> NewDesktopContextAsync()
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
+        context.SetDefaultTimeout(BrowserFixture.WaitTimeoutMs);
+        return context;
+    }
+
+    /// <summary>The demo's Integrations page in a new tab of <paramref name="context"/>, once its script is ready.</summary>
+    private static async Task<IPage> OpenDemoPageAsync(IBrowserContext context, DemoApp demo)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(demo.BaseUrl + "/");
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        return page;
+    }
+
     private static async Task AssertFitsAsync(IPage page)
     {
         var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
