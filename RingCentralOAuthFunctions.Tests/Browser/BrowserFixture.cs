@@ -99,6 +99,15 @@ public sealed class BrowserFixture : IAsyncLifetime
         return context;
     }
 
+    /// <summary>A new tab of <paramref name="context"/> at <paramref name="url"/>, once the page's script says it is ready (<c>body[data-ready=true]</c>).</summary>
+    public static async Task<IPage> OpenReadyPageAsync(IBrowserContext context, string url)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(url);
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+        return page;
+    }
+
     public static string ScreenshotPath(string name) => Path.Combine(ScreenshotDirectory, name + ".png");
 
     public async Task DisposeAsync()

@@ -222,13 +222,8 @@ public sealed class PopupFlowTests(BrowserFixture browser) : IClassFixture<Brows
         return host;
     }
 
-    internal static async Task<IPage> OpenIntegrationsAsync(IBrowserContext context, StandInErp erp)
-    {
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(erp.Url + "/");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
-        return page;
-    }
+    internal static Task<IPage> OpenIntegrationsAsync(IBrowserContext context, StandInErp erp) =>
+        BrowserFixture.OpenReadyPageAsync(context, erp.Url + "/");
 
     private static ConcurrentQueue<string> RecordNavigations(IBrowserContext context)
     {

@@ -169,14 +169,8 @@ public sealed class DemoPageBrowserTests(BrowserFixture browser) : IClassFixture
         return context;
     }
 
-    /// <summary>The demo's Integrations page in a new tab of <paramref name="context"/>, once its script is ready.</summary>
-    private static async Task<IPage> OpenDemoPageAsync(IBrowserContext context, DemoApp demo)
-    {
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(demo.BaseUrl + "/");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
-        return page;
-    }
+    private static Task<IPage> OpenDemoPageAsync(IBrowserContext context, DemoApp demo) =>
+        BrowserFixture.OpenReadyPageAsync(context, demo.BaseUrl + "/");
 
     private static async Task AssertFitsAsync(IPage page)
     {
