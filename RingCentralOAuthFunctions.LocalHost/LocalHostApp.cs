@@ -1,4 +1,7 @@
 using System.Text.Json;
+using CorsMiddleware = Microsoft.AspNetCore.Cors.Infrastructure.CorsMiddleware;
+using ICorsPolicyProvider = Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider;
+using ICorsService = Microsoft.AspNetCore.Cors.Infrastructure.ICorsService;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Configuration;
 using RingCentralOAuthFunctions.Configuration;
@@ -47,7 +50,7 @@ public static class LocalHostApp
 
         var app = builder.Build();
         UseJsonErrorAnswers(app);
-        app.UseCors(CorsPolicy);
+        UseCorsPolicy(app);
         MapRoutes(app);
         return app;
     }
@@ -77,6 +80,23 @@ public static class LocalHostApp
             var context = pages.HttpContext;
             if (context.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
                 await ErrorAnswers.For(context.Request, context.Response.StatusCode).ExecuteAsync(context);
+        });
+    }
+
+    /// <summary>
+    /// ASP.NET Core's CORS middleware with the <see cref="CorsPolicy"/> policy, as <c>UseCors(CorsPolicy)</c> adds it,
+    /// but constructed here: <c>UseCors</c> binds the middleware's <c>Invoke(HttpContext, ICorsPolicyProvider)</c> by
+    /// compiling an expression tree while the server starts, about a tenth of the local host's start-up CPU
+    /// (docs/benchmarks.md). The policy provider is still resolved per request, as <c>UseMiddleware</c> does.
+    /// </summary>
+    private static void UseCorsPolicy(WebApplication app)
+    {
+        var corsService = app.Services.GetRequiredService<ICorsService>();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        app.Use(next =>
+        {
+            var cors = new CorsMiddleware(next, corsService, loggerFactory, CorsPolicy);
+            return context => cors.Invoke(context, context.RequestServices.GetRequiredService<ICorsPolicyProvider>());
         });
     }
 
