@@ -31,9 +31,11 @@ public sealed record DependencyReport(DateTimeOffset At, IReadOnlyList<Dependenc
 /// <item><b>RingCentral</b>: the server answers (any status below 500).</item>
 /// </list>
 /// A check whose settings already have a problem is not run. The schedule starts with the host (this is a hosted
-/// service that <c>AddRingCentralOAuth</c> registers; see <see cref="StartAsync"/>) unless
-/// <see cref="DependencyCheckOptions.CheckDependenciesAtStart"/> is off, or with the first Health request if that comes
-/// first; the first request waits for the first round, at most <see cref="FirstRoundWait"/>.
+/// service that <c>AddRingCentralOAuth</c> registers), its first round <see cref="FirstRoundDelay"/> later, off the
+/// start-up path; until that round has run, Health reports the dependencies as pending and answers on the settings
+/// alone, and a probe that comes while it runs waits for it. With <see cref="DependencyCheckOptions.CheckDependenciesAtStart"/>
+/// off, the schedule starts with the first Health request instead, which waits for the first round, at most
+/// <see cref="FirstRoundWait"/>.
 /// A dependency that starts failing is logged once, and once when it passes again.
 /// </summary>
 public sealed class DependencyChecks(
@@ -53,22 +55,23 @@ public sealed class DependencyChecks(
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan FirstRoundWait = CallTimeout + TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long after the host starts the first round runs (with <see cref="DependencyCheckOptions.CheckDependenciesAtStart"/>):
+    /// after the start and the first requests, not beside them. The round's first HTTP calls cost about 0.1 s of CPU
+    /// (the HTTP client's first use), which at start slowed the host's first answer by about a fifth here and, on a
+    /// fraction of a core (Flex Consumption), would be added to the cold start's first request (docs/benchmarks.md).
+    /// </summary>
+    public static readonly TimeSpan FirstRoundDelay = TimeSpan.FromSeconds(5);
+
     private readonly TaskCompletionSource _start = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<DependencyReport> _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DependencyReport? _latest;
     private long _firstRoundDeadlineTicks;
 
     /// <summary>
-    /// The host starts the schedule, so the first probe already has a result (or waits for the first round) and the
-    /// first log lines say what does not work; no host has to remember to start it.
+    /// Starts the schedule (idempotent): from now the first round runs, and a probe waits for it, at most
+    /// <see cref="FirstRoundWait"/>.
     /// </summary>
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (options.Value.CheckDependenciesAtStart) Start();
-        return base.StartAsync(cancellationToken);
-    }
-
-    /// <summary>Starts the schedule (idempotent).</summary>
     private void Start()
     {
         Interlocked.CompareExchange(ref _firstRoundDeadlineTicks, (time.GetUtcNow() + FirstRoundWait).UtcTicks, 0);
@@ -76,14 +79,18 @@ public sealed class DependencyChecks(
     }
 
     /// <summary>
-    /// The latest round. Until the first round is done, callers wait for it, but only until <see cref="FirstRoundWait"/>
-    /// after the schedule started (so a host that never runs the schedule does not make every probe wait); then null.
+    /// The latest round, or null while the first has not run. A caller waits only for a first round that has started,
+    /// and at most until <see cref="FirstRoundWait"/> after it started (so a host that never runs the schedule does
+    /// not make every probe wait). With <see cref="DependencyCheckOptions.CheckDependenciesAtStart"/> off, the first
+    /// call starts the schedule (and so waits for the first round).
     /// </summary>
     public async Task<DependencyReport?> GetLatestAsync(CancellationToken cancellationToken)
     {
-        Start();
+        if (!options.Value.CheckDependenciesAtStart) Start();
         if (Volatile.Read(ref _latest) is { } latest) return latest;
-        var remaining = new DateTimeOffset(Interlocked.Read(ref _firstRoundDeadlineTicks), TimeSpan.Zero) - time.GetUtcNow();
+        var deadline = Interlocked.Read(ref _firstRoundDeadlineTicks);
+        if (deadline == 0) return null;
+        var remaining = new DateTimeOffset(deadline, TimeSpan.Zero) - time.GetUtcNow();
         if (remaining <= TimeSpan.Zero) return null;
         try
         {
@@ -99,6 +106,12 @@ public sealed class DependencyChecks(
     {
         try
         {
+            if (options.Value.CheckDependenciesAtStart)
+            {
+                await Task.Delay(FirstRoundDelay, time, stoppingToken);
+                Start();
+            }
+
             await _start.Task.WaitAsync(stoppingToken);
             using var timer = new PeriodicTimer(Interval, time);
             do
