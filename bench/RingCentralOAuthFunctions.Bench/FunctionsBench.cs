@@ -32,7 +32,7 @@ internal static class FunctionsBench
         var label = Arg("--label", "Functions app");
         var baselineDir = Arg("--baseline-app", ""); // an empty Functions app (bench/RingCentralOAuthFunctions.Bench.EmptyFunctions), started between the app's starts
         var delayMs = int.Parse(Arg("--delay-ms", "20"), CultureInfo.InvariantCulture);
-        var starts = int.Parse(Arg("--starts", "5"), CultureInfo.InvariantCulture);
+        var starts = int.Parse(Arg("--starts", "15"), CultureInfo.InvariantCulture);
         var phaseSeconds = double.Parse(Arg("--phase-seconds", "3"), CultureInfo.InvariantCulture);
         var concurrency = int.Parse(Arg("--concurrency", "16"), CultureInfo.InvariantCulture);
         var callbacks = int.Parse(Arg("--callbacks", "200"), CultureInfo.InvariantCulture); // as many as the local host's, so both p99 rest on the same count

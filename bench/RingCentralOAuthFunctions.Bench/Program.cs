@@ -392,7 +392,7 @@ internal sealed class BenchOptions
     public double PhaseSeconds { get; private set; } = 3;
     public int Rounds { get; private set; } = 2;
     public long MaxRequestsPerPhase { get; private set; } = 500_000;
-    public int Starts { get; private set; } = 5;
+    public int Starts { get; private set; } = 15;
     public int Callbacks { get; private set; } = 200;
     public double CallbackSecondsLimit { get; private set; } = 60;
     public int ConcurrentCallbacks { get; private set; } = 800;
