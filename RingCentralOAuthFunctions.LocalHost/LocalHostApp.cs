@@ -18,6 +18,9 @@ public static class LocalHostApp
     public const string DefaultUrl = "http://127.0.0.1:7071";
     public const string CorsPolicy = "erp";
 
+    /// <summary>The multicore JIT profile the service's start records and replays (Program.cs), in the app's directory.</summary>
+    public const string StartupProfileFile = "localhost-startup.jitprofile";
+
     /// <param name="configure">Runs before the app's services are added: tests add settings, loggers or a clock here.</param>
     /// <param name="useLocalSettingsFile">Read <c>local.settings.json</c> (tests turn this off so a developer's file cannot leak in).</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, bool useLocalSettingsFile = true)

@@ -7,6 +7,12 @@ using RingCentralOAuthFunctions.LocalHost.Demo;
 if (DemoProgram.DemoArguments(args) is { } demoArgs)
     return await DemoProgram.RunAsync(demoArgs, Console.Out, Console.Error);
 
+// Multicore JIT: each start records the methods it compiles, written beside the app when the host stops gracefully
+// (Ctrl+C, SIGTERM), and the next start compiles them ahead on a spare core (docs/benchmarks.md). Without a writable
+// directory or a profile yet, it does nothing.
+System.Runtime.ProfileOptimization.SetProfileRoot(AppContext.BaseDirectory);
+System.Runtime.ProfileOptimization.StartProfile(RingCentralOAuthFunctions.LocalHost.LocalHostApp.StartupProfileFile);
+
 var app = RingCentralOAuthFunctions.LocalHost.LocalHostApp.Create(args);
 app.Run();
 return 0;

@@ -85,6 +85,9 @@ Console.CancelKeyPress += (_, _) => host?.Dispose();
 AppDomain.CurrentDomain.ProcessExit += (_, _) => host?.Dispose();
 try
 {
+    // The local host's multicore JIT profile (Program.cs) from an earlier run is removed: this run's first start
+    // records one (written when it is stopped), and the starts after it replay it, as a developer's second start does.
+    File.Delete(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.HostDll))!, "localhost-startup.jitprofile"));
     // Interleaved with starts of an empty ASP.NET Core app (when given), so both see the same machine.
     for (var i = 0; i < o.Starts; i++)
     {
