@@ -1,4 +1,5 @@
 using RingCentralOAuthFunctions.Fakes;
+using RingCentralOAuthFunctions.OAuth;
 using RingCentralOAuthFunctions.RingCentral;
 
 namespace RingCentralOAuthFunctions.Tests.Scenarios.Races;
@@ -16,16 +17,9 @@ public sealed class AbortAfterExchangeTests
     public async Task Cancelled_while_the_save_is_on_its_way_the_flow_still_stores_the_tokens_and_revokes_the_replaced_one()
     {
         await using var s = await RaceScenario.StartAsync();
-        var save = s.HoldSaveOf(A);
-        using var request = new CancellationTokenSource();
-        var flow = s.ConnectAsync(A, request.Token);
-        await save.Arrived.Bounded();
-        await WaitForExchangeAsync(s);
+        var result = await CancelWhileTheSaveIsOnItsWayAsync(s, s.HoldSaveOf(A));
 
-        await request.CancelAsync();
-        save.Release();
-
-        Assert.True((await flow.Bounded()).Succeeded);
+        Assert.True(result.Succeeded);
         Assert.Equal(s.RefreshTokenOf(A), s.StoredRefreshToken);
         Assert.Equal(A, s.StoredLabel);
         await s.AssertOnlyTheStoredTokenIsValidAsync();
@@ -57,16 +51,9 @@ public sealed class AbortAfterExchangeTests
     {
         await using var s = await RaceScenario.StartAsync();
         var before = s.StoredRefreshToken;
-        var save = s.HoldSaveOf(A).FailWith(401, "PGRST301");
-        using var request = new CancellationTokenSource();
-        var flow = s.ConnectAsync(A, request.Token);
-        await save.Arrived.Bounded();
-        await WaitForExchangeAsync(s);
+        var result = await CancelWhileTheSaveIsOnItsWayAsync(s, s.HoldSaveOf(A).FailWith(401, "PGRST301"));
 
-        await request.CancelAsync();
-        save.Release();
-
-        Assert.False((await flow.Bounded()).Succeeded);
+        Assert.False(result.Succeeded);
         Assert.Equal(before, s.StoredRefreshToken);
         Assert.Equal(RaceScenario.FirstEmail, s.StoredLabel);
         Assert.Contains(s.RefreshTokenOf(A), s.Host.RingCentral.Revoked);
@@ -87,6 +74,22 @@ public sealed class AbortAfterExchangeTests
 
         Assert.Empty(s.Host.RingCentral.RequestsTo("POST", "/restapi/oauth/token"));
         Assert.Null(s.StoredRefreshToken);
+    }
+
+    /// <summary>
+    /// Connects as <c>A</c> with <paramref name="save"/> held, cancels the request once the save is on its way (after the
+    /// exchange), then lets the save answer; the flow's result.
+    /// </summary>
+    private static async Task<ConnectResult> CancelWhileTheSaveIsOnItsWayAsync(RaceScenario s, RequestHold save)
+    {
+        using var request = new CancellationTokenSource();
+        var flow = s.ConnectAsync(A, request.Token);
+        await save.Arrived.Bounded();
+        await WaitForExchangeAsync(s);
+
+        await request.CancelAsync();
+        save.Release();
+        return await flow.Bounded();
     }
 
     /// <summary>Wait (bounded) until RingCentral has issued this flow's tokens.</summary>
